@@ -1,0 +1,1 @@
+"""The end-to-end application: CLI, pipeline, video I/O, rendering and export."""

@@ -1,0 +1,201 @@
+"""One video in, side-by-side MP4 (+ GIF) and keypoints out: the stage chain.
+
+Pass 1 decodes the video and runs the 2D stage, keeping only keypoints; the lifter then runs per person on the
+whole clip; pass 2 decodes the video again and renders straight into the encoder. No decoded frame is held beyond
+the current batch, so memory does not grow with the clip's length.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from app.errors import InputError
+from app.export import save_keypoints
+from app.render import SideBySideRenderer
+from app.video_io import GifWriter, Mp4Writer, VideoReader
+from detectors.api import build_pose_estimator
+from detectors.base import PoseTracks
+from detectors.tracking import assemble_tracks
+from lifters.api import Track2D
+from lifters.skeleton import (SEED_CAMERA_ROTATION, camera_to_world, coco_to_h36m, fill_gaps,
+                              normalize_screen_coordinates, quaternion_rotate)
+
+BATCH_FRAMES = 16
+
+
+@dataclass
+class RunOptions:
+    output_dir: Path
+    gif: bool = False
+    detector: str = "auto"
+    pose2d: str = "auto"
+    max_people: int = 1
+    azimuth: float = 20.0
+    elevation: float = 12.0
+    progress: bool = True
+
+
+@dataclass
+class VideoResult:
+    video: Path
+    output_dir: Path
+    num_frames: int
+    num_people: int
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        stages = " · ".join(f"{name} {self.num_frames / max(seconds, 1e-9):.0f} fps"
+                            for name, seconds in self.stage_seconds.items())
+        return (f"{self.video.name}: {self.num_frames} frames, {self.num_people} "
+                f"{'person' if self.num_people == 1 else 'people'}, {self.seconds:.1f} s "
+                f"({self.num_frames / self.seconds:.1f} fps) | {stages} → {self.output_dir}")
+
+
+class StageTimer:
+    """Accumulates wall time per stage name."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+    def timed_iter(self, stage: str, items: Iterable) -> Iterator:
+        iterator = iter(items)
+        while True:
+            with self(stage):
+                item = next(iterator, None)
+            if item is None:
+                return
+            yield item
+
+
+def _batches(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
+    batch = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def world_poses(keypoints_3d: np.ndarray, keypoints_2d_normalized: np.ndarray, spread: float) -> np.ndarray:
+    """Camera-frame root-relative poses (P, T, 17, 3) → world frame for display (z up, feet on z = 0).
+
+    With several people, each is shifted sideways by its pelvis's horizontal image position (normalised x in
+    [-1, 1] times ``spread`` metres), since the lifters give root-relative poses only.
+    """
+    world = camera_to_world(keypoints_3d)
+    if len(world) > 1:
+        camera_x_in_world = quaternion_rotate(SEED_CAMERA_ROTATION, np.array([1.0, 0.0, 0.0]))
+        camera_x_in_world[2] = 0.0
+        offsets = keypoints_2d_normalized[:, :, 0, 0, None] * spread * camera_x_in_world  # (P, T, 3)
+        world = world + offsets[:, :, None, :].astype(np.float32)
+    return world
+
+
+class Pipeline:
+    """Processes videos one after another with one loaded lifter.
+
+    lifter: callable ``Track2D -> (T, 17, 3)`` metres (see ``lifters.api``), with a ``description``.
+    """
+
+    def __init__(self, lifter: Callable[[Track2D], np.ndarray], options: RunOptions):
+        self.lifter = lifter
+        self.options = options
+
+    def _progress(self, iterable, total: int | None, description: str):
+        return tqdm(iterable, total=total, desc=description, unit="frame", leave=False,
+                    disable=not self.options.progress, dynamic_ncols=True)
+
+    def _detect(self, reader: VideoReader, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
+        estimator = build_pose_estimator(self.options.detector, self.options.pose2d, self.options.max_people)
+        frame_poses, image_size = [], None
+        try:
+            progress = self._progress(None, reader.header_frame_count or None, f"2D  {reader.path.name}")
+            for batch in _batches(timer.timed_iter("decode", reader), BATCH_FRAMES):
+                image_size = image_size or (batch[0].shape[1], batch[0].shape[0])
+                with timer("2d"):
+                    frame_poses.extend(estimator(batch))
+                progress.update(len(batch))
+            progress.close()
+        finally:
+            estimator.close()
+        if not frame_poses:
+            raise InputError(f"{reader.path}: no decodable frames")
+        with timer("2d"):
+            tracks = assemble_tracks(frame_poses, self.options.max_people)
+        if not tracks.valid.any():
+            raise InputError(f"{reader.path}: no person found in any of its {len(frame_poses)} frames")
+        return tracks, image_size
+
+    def _lift(self, tracks: PoseTracks, image_size: tuple[int, int]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """→ H36M keypoints_2d (P, T, 17, 2) px, scores (P, T, 17), normalised filled 2D (P, T, 17, 2), 3D (P, T, 17, 3)."""
+        keypoints_2d, scores_2d = coco_to_h36m(tracks.keypoints, tracks.scores)
+        keypoints_2d[~tracks.valid] = 0.0
+        scores_2d[~tracks.valid] = 0.0
+        normalized = np.zeros_like(keypoints_2d)
+        keypoints_3d = np.zeros(keypoints_2d.shape[:3] + (3,), np.float32)
+        for person in range(tracks.num_people):
+            valid = tracks.valid[person]
+            normalized[person] = normalize_screen_coordinates(fill_gaps(keypoints_2d[person], valid), *image_size)
+            world = None
+            if tracks.world_keypoints is not None:
+                world = fill_gaps(tracks.world_keypoints[person], valid)
+            keypoints_3d[person] = self.lifter(Track2D(normalized[person], scores_2d[person], world))
+        return keypoints_2d, scores_2d, normalized, keypoints_3d
+
+    def run(self, video: str | Path, output_name: str | None = None) -> VideoResult:
+        """Process one video into ``<output_dir>/<output_name or stem>/``."""
+        start = time.perf_counter()
+        timer = StageTimer()
+        reader = VideoReader(video)
+        stem = output_name or reader.path.stem
+        output_dir = Path(self.options.output_dir) / stem
+        tracks, image_size = self._detect(reader, timer)
+        num_frames = tracks.num_frames
+        with timer("lift"):
+            keypoints_2d, scores_2d, normalized, keypoints_3d = self._lift(tracks, image_size)
+
+        output_dir.mkdir(parents=True, exist_ok=True)
+        save_keypoints(output_dir / f"{stem}_keypoints.npz", keypoints_2d, scores_2d, keypoints_3d,
+                       tracks.valid, tracks.track_ids, reader.fps, image_size, self.lifter.description)
+
+        renderer = SideBySideRenderer(*image_size, azimuth=self.options.azimuth, elevation=self.options.elevation,
+                                      num_people=tracks.num_people)
+        poses_world = world_poses(keypoints_3d, normalized, spread=renderer.panel_3d.extent * 0.8)
+        gif = (GifWriter(output_dir / f"{stem}.gif", reader.fps) if self.options.gif
+               else contextlib.nullcontext())
+        with Mp4Writer(output_dir / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
+            frames = timer.timed_iter("decode", reader)
+            frame = None
+            for index in self._progress(range(num_frames), num_frames, f"3D  {reader.path.name}"):
+                # A second decode can end early on damaged files: hold the last frame so no output frame is lost.
+                frame = next(frames, frame)
+                if frame is None:
+                    raise InputError(f"{reader.path}: the video could not be decoded a second time")
+                with timer("render"):
+                    composite = renderer(frame, keypoints_2d[:, index], scores_2d[:, index], tracks.valid[:, index],
+                                         poses_world[:, index], tracks.track_ids)
+                with timer("encode"):
+                    mp4.write(composite)
+                    if self.options.gif:
+                        gif.write(composite)
+        return VideoResult(reader.path, output_dir, num_frames, tracks.num_people, time.perf_counter() - start,
+                           dict(timer.seconds))
