@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifters.mixste import MixSTE2
-from lifters.runner import SequenceLifter
+from lifters.checkpoints import LifterCheckpoint, read_checkpoint
+from lifters.official import build
+from lifters.runner import CentreFrameLifter, SequenceLifter, WindowLifter
+from weights.registry import resolve
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 # The project's own lifter (trained on synthetic motion, see weights/README.md). Checkpoint format:
@@ -21,6 +23,9 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "mixste_synthetic.pt"
 DEFAULT_CONFIG = dict(num_frame=243, num_joints=17, in_chans=2, embed_dim_ratio=64, depth=4, num_heads=8,
                       mlp_ratio=2.0)
+# The published checkpoints, by their names in weights/registry.toml (fetched into the model cache).
+PUBLISHED_FILES = {"mixste": "best_epoch_cpn_243f.bin", "strided": "strided_no_refine_351.pth"}
+MODEL_NAMES = {"mixste": "MixSTE", "mixste_pool": "MixSTE (PoolFormer mixing)", "strided": "StridedTransformer"}
 
 
 @dataclass
@@ -38,9 +43,9 @@ class Track2D:
 
 
 class NetworkLifter:
-    """Adapts a ``SequenceLifter`` to the ``Track2D`` interface."""
+    """Adapts a ``SequenceLifter`` or ``CentreFrameLifter`` to the ``Track2D`` interface."""
 
-    def __init__(self, runner: SequenceLifter, description: str):
+    def __init__(self, runner: WindowLifter, description: str):
         self.runner = runner
         self.description = description
 
@@ -49,17 +54,38 @@ class NetworkLifter:
 
 
 def load_lifter(spec: str = "default", device: str | None = None) -> NetworkLifter:
-    """``spec``: 'default' (the project's trained MixSTE; untrained with a warning if its file is missing)."""
-    if spec != "default":
-        raise ValueError(f"unknown lifter {spec!r}; choose 'default'")
-    if DEFAULT_WEIGHTS.exists():
-        checkpoint = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=True)
-        module = MixSTE2(**checkpoint["config"])
-        module.load_state_dict(checkpoint["state_dict"], strict=True)
-        config, description = checkpoint["config"], f"MixSTE ({DEFAULT_WEIGHTS.name})"
+    """``spec``: 'default' (the project's trained MixSTE; untrained with a warning if its file is missing),
+    'mixste' or 'strided' (the published checkpoints, from the model cache; see weights/registry.toml), or the
+    path of a checkpoint in any official format or the project's format."""
+    if spec == "default":
+        return _default_lifter(device)
+    if spec in PUBLISHED_FILES:
+        path = resolve(PUBLISHED_FILES[spec])
+    elif Path(spec).suffix or "/" in spec or "\\" in spec:
+        path = Path(spec).expanduser()
     else:
-        warnings.warn(f"{DEFAULT_WEIGHTS} is missing: the lifter runs with UNTRAINED weights, "
-                      "so the 3D panel is meaningless", stacklevel=2)
-        torch.manual_seed(0)
-        module, config, description = MixSTE2(**DEFAULT_CONFIG), DEFAULT_CONFIG, "MixSTE (untrained)"
-    return NetworkLifter(SequenceLifter(module, config["num_frame"], device=device), description)
+        raise ValueError(f"unknown lifter {spec!r}; choose 'default', 'mixste', 'strided' or a checkpoint path")
+    return lifter_from_checkpoint(read_checkpoint(path), path.name, device)
+
+
+def lifter_from_checkpoint(checkpoint: LifterCheckpoint, source: str, device: str | None = None) -> NetworkLifter:
+    """The runner that fits the checkpoint's model: seq2frame for StridedTransformer, seq2seq for MixSTE."""
+    if checkpoint.kind == "strided_refine":
+        raise ValueError(f"{source} is the StridedTransformer refine module, which needs camera intrinsics and the "
+                         "true root depth; pass the no_refine_*.pth file instead")
+    module = checkpoint.build()
+    if checkpoint.kind == "strided":
+        runner = CentreFrameLifter(module, checkpoint.config["frames"], device=device)
+    else:
+        runner = SequenceLifter(module, checkpoint.config["num_frame"], device=device)
+    return NetworkLifter(runner, f"{MODEL_NAMES[checkpoint.kind]} ({source})")
+
+
+def _default_lifter(device: str | None) -> NetworkLifter:
+    if DEFAULT_WEIGHTS.exists():
+        return lifter_from_checkpoint(read_checkpoint(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.name, device)
+    warnings.warn(f"{DEFAULT_WEIGHTS} is missing: the lifter runs with UNTRAINED weights, "
+                  "so the 3D panel is meaningless", stacklevel=3)
+    torch.manual_seed(0)
+    module = build("mixste", DEFAULT_CONFIG)
+    return NetworkLifter(SequenceLifter(module, DEFAULT_CONFIG["num_frame"], device=device), "MixSTE (untrained)")
