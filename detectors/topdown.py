@@ -124,10 +124,12 @@ class TopDownPoseEstimator:
 
     model: maps (B, 3, h, w) normalised RGB crops → (B, 17, h/4, w/4) COCO-17 heatmaps (e.g. ``detectors.hrnet``).
     input_size: (w, h) of the model input, e.g. (192, 256) or (288, 384).
+    name: what runs, for the one-line notice (e.g. 'HRNet-W32 256x192').
     """
 
     def __init__(self, model: nn.Module, input_size: tuple[int, int], device: torch.device | str = "cpu",
-                 flip_test: bool = False):
+                 flip_test: bool = False, name: str = "top-down heatmap model"):
+        self.name = name
         self.device = torch.device(device)
         self.model = model.eval().to(self.device)
         self.input_size = tuple(input_size)

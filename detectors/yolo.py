@@ -1,0 +1,73 @@
+"""Person boxes from an ultralytics YOLO detector (YOLOv8 / YOLO11 ``.pt`` files), batched over frames.
+
+ultralytics is configured before its first import so that it never reaches the network (``environment.md`` §2):
+``YOLO_OFFLINE=1`` (no connectivity probes or analytics), ``YOLO_AUTOINSTALL=False`` (no pip at run time), and
+``YOLO_CONFIG_DIR`` in the system temp folder (its settings file stays out of the user's home). Weights are only
+ever read from an existing local file; a missing file is an error, never a download.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from detectors.torch_ops import ensure_torchvision_nms
+from lifters.runner import choose_device
+
+PERSON_CLASS = 0
+
+
+def import_ultralytics_yolo():
+    """The ``ultralytics.YOLO`` class, imported offline and with torchvision's NMS made available."""
+    os.environ["YOLO_OFFLINE"] = "1"
+    os.environ["YOLO_AUTOINSTALL"] = "False"
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "video3d-ultralytics"))
+    ensure_torchvision_nms()
+    from ultralytics import YOLO
+
+    return YOLO
+
+
+class YoloPersonDetector:
+    """Frames → person boxes, all frames of one call in one forward.
+
+    weights: a YOLO ``.pt`` file (detection model with the COCO classes, class 0 = person), or a model ``.yaml``
+        from ultralytics' configs (e.g. 'yolo11n.yaml': random weights, for tests and benchmarks only).
+    confidence: minimum box score; iou: NMS IoU threshold; image_size: the letterboxed input's long side.
+    """
+
+    def __init__(self, weights: str | Path, confidence: float = 0.25, iou: float = 0.7, image_size: int = 640,
+                 device: str | torch.device | None = None, max_detections: int = 100):
+        weights = Path(weights)
+        if weights.suffix == ".pt" and not weights.is_file():
+            raise FileNotFoundError(f"YOLO weights not found: {weights} (nothing is downloaded; "
+                                    "pass the path of a local .pt file)")
+        if weights.suffix not in (".pt", ".yaml"):
+            raise ValueError(f"YOLO weights must be a .pt file or a model .yaml, got {weights}")
+        yolo = import_ultralytics_yolo()
+        self.model = yolo(str(weights), task="detect")
+        device = choose_device(str(device) if device is not None else None)
+        # ultralytics reads a CUDA device as its index.
+        self.device = "cpu" if device.type == "cpu" else (device.index or 0)
+        self.precision = 16 if device.type == "cuda" else 32  # ultralytics computes in FP32 on the CPU anyway
+        self.confidence, self.iou, self.image_size = confidence, iou, image_size
+        self.max_detections = max_detections
+        self.name = f"YOLO {weights.stem}"
+
+    def __call__(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """frames: BGR uint8 (H, W, 3). Returns per frame (boxes (N, 4) x1 y1 x2 y2 px float32, scores (N,) float32),
+        by decreasing score."""
+        if not frames:
+            return []
+        results = self.model.predict(list(frames), classes=[PERSON_CLASS], conf=self.confidence, iou=self.iou,
+                                     imgsz=self.image_size, device=self.device, quantize=self.precision,
+                                     max_det=self.max_detections, verbose=False)
+        detections = []
+        for result in results:
+            boxes = result.boxes.cpu()
+            detections.append((boxes.xyxy.numpy().astype(np.float32).reshape(-1, 4),
+                               boxes.conf.numpy().astype(np.float32).reshape(-1)))
+        return detections
