@@ -4,7 +4,9 @@ One person per clip (BlazePose's video mode tracks the person it found); no weig
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 import numpy as np
 
@@ -31,6 +33,20 @@ def box_around(keypoints: np.ndarray) -> np.ndarray:
     return np.concatenate([centre - half, centre + half]).astype(np.float32)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """MediaPipe's C++ start-up messages (TFLite, absl) go straight to file descriptor 2; hide them."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class BlazePoseEstimator:
     """Frames in, one ``FramePoses`` per frame out (0 or 1 person), in video (tracking) mode.
 
@@ -41,12 +57,10 @@ class BlazePoseEstimator:
 
     def __init__(self, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
                  static_image_mode: bool = False):
-        os.environ.setdefault("GLOG_minloglevel", "2")  # silence MediaPipe's start-up logging
-        from mediapipe.python.solutions import pose as mp_pose
-
-        self._pose = mp_pose.Pose(static_image_mode=static_image_mode, model_complexity=1,
-                                  smooth_landmarks=True, min_detection_confidence=min_detection_confidence,
-                                  min_tracking_confidence=min_tracking_confidence)
+        self._settings = dict(static_image_mode=static_image_mode, model_complexity=1, smooth_landmarks=True,
+                              min_detection_confidence=min_detection_confidence,
+                              min_tracking_confidence=min_tracking_confidence)
+        self._pose = None
 
     def _one(self, frame_bgr: np.ndarray) -> FramePoses:
         height, width = frame_bgr.shape[:2]
@@ -67,10 +81,18 @@ class BlazePoseEstimator:
         )
 
     def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
+        if self._pose is None:
+            from mediapipe.python.solutions import pose as mp_pose
+
+            # The graph is built and first run in one quiet stretch: its C++ parts log to stderr as they start.
+            with _native_stderr_silenced():
+                self._pose = mp_pose.Pose(**self._settings)
+                return [self._one(frame) for frame in frames]
         return [self._one(frame) for frame in frames]
 
     def close(self) -> None:
-        self._pose.close()
+        if self._pose is not None:
+            self._pose.close()
 
     def __enter__(self) -> "BlazePoseEstimator":
         return self

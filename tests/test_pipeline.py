@@ -1,0 +1,141 @@
+"""The whole chain, from the command line: outputs, frame counts, error handling and batches."""
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from app.cli import main, output_names
+from app.pipeline import Pipeline, RunOptions
+from detectors.base import PoseTracks
+from tests.conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
+from tests.test_video_io import probe
+
+NPZ_KEYS = {"keypoints_2d", "scores_2d", "keypoints_3d", "valid", "track_ids", "fps", "image_size", "joint_names",
+            "lifter"}
+
+
+def _grey_frames(count, size=(320, 240)):
+    return [np.full((size[1], size[0], 3), 128, np.uint8) for _ in range(count)]
+
+
+def test_sample_clip_end_to_end(tmp_path):
+    assert main(["--video", str(SAMPLE_CLIP), "--output", str(tmp_path), "--gif", "--no-progress"]) == 0
+    folder = tmp_path / "sports2d_demo"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "sports2d_demo.gif", "sports2d_demo.mp4", "sports2d_demo_keypoints.npz"]
+    assert probe(folder / "sports2d_demo.mp4") == {"codec": "h264", "fps": 30.0, "frames": 230}
+    data = np.load(folder / "sports2d_demo_keypoints.npz")
+    assert set(data.files) == NPZ_KEYS
+    assert data["keypoints_2d"].shape == (1, 230, 17, 2) and data["keypoints_2d"].dtype == np.float32
+    assert data["scores_2d"].shape == (1, 230, 17) and data["scores_2d"].dtype == np.float32
+    assert data["keypoints_3d"].shape == (1, 230, 17, 3) and data["keypoints_3d"].dtype == np.float32
+    assert data["valid"].shape == (1, 230) and data["valid"].dtype == bool
+    assert data["valid"].sum() > 200
+    assert float(data["fps"]) == 30.0 and tuple(data["image_size"]) == (1768, 994)
+    assert tuple(data["joint_names"][[0, 10, 16]]) == ("pelvis", "head", "right_wrist")
+    np.testing.assert_array_equal(data["keypoints_3d"][..., 0, :], 0)
+    # The 2D skeleton lies on the man on the roof (left part of the frame, upper half) in frame 100.
+    pelvis = data["keypoints_2d"][0, 100, 0]
+    assert 300 < pelvis[0] < 700 and 150 < pelvis[1] < 450
+
+
+def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):
+    capture = cv2.VideoCapture(str(SAMPLE_CLIP))
+    frames = [capture.read()[1] for _ in range(30)]
+    capture.release()
+    frames = _grey_frames(12, size=(frames[0].shape[1], frames[0].shape[0])) + frames
+    clip = write_clip(tmp_path / "late.avi", frames, fps=30)
+    assert main(["--video", str(clip), "--output", str(tmp_path / "out"), "--no-progress"]) == 0
+    data = np.load(tmp_path / "out" / "late" / "late_keypoints.npz")
+    assert data["valid"].shape == (1, 42)
+    assert not data["valid"][0, :12].any() and data["valid"][0, 12:].sum() >= 20
+    assert (data["keypoints_2d"][0, :12] == 0).all() and (data["scores_2d"][0, :12] == 0).all()
+    assert np.isfinite(data["keypoints_3d"]).all()
+    assert probe(tmp_path / "out" / "late" / "late.mp4")["frames"] == 42
+
+
+class _RecordingLifter:
+    description = "recorder"
+
+    def __init__(self):
+        self.tracks = []
+
+    def __call__(self, track):
+        self.tracks.append(track)
+        return np.zeros(track.keypoints_2d.shape[:2] + (3,), np.float32)
+
+
+def test_lifter_gets_interpolated_2d_with_zero_confidence_in_gaps(tmp_path):
+    keypoints = np.zeros((1, 5, 17, 2), np.float32)
+    keypoints[0, 1] = 100
+    keypoints[0, 3] = 300
+    valid = np.array([[False, True, False, True, False]])
+    scores = np.where(valid[..., None], 0.9, 0.0).astype(np.float32) * np.ones((1, 5, 17), np.float32)
+    tracks = PoseTracks(keypoints, scores, np.zeros((1, 5, 4), np.float32), valid, np.zeros(1, np.int64))
+    lifter = _RecordingLifter()
+    Pipeline(lifter, RunOptions(output_dir=tmp_path))._lift(tracks, (400, 400))
+    track = lifter.tracks[0]
+    # Pelvis = mean of the hips: 100, 100, 200, 300, 300 px → normalised x = px / 400 * 2 − 1.
+    np.testing.assert_allclose(track.keypoints_2d[:, 0, 0], [-0.5, -0.5, 0.0, 0.5, 0.5], atol=1e-6)
+    np.testing.assert_allclose(track.scores[:, 0], [0, 0.9, 0, 0.9, 0], atol=1e-6)
+
+
+def _run_cli(*args):
+    result = subprocess.run([sys.executable, str(REPO / "run_demo.py"), *args, "--no-progress"], cwd=REPO,
+                            capture_output=True, text=True)
+    return result.returncode, result.stdout, result.stderr
+
+
+def _single_error_line(stderr):
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in stderr, stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda path: path, "no such file"),
+    (lambda path: (path.write_text("hello"), path)[1], "cannot be opened as a video"),
+    (lambda path: write_clip(path, _grey_frames(20)), "no person found in any of its 20 frames"),
+], ids=["missing", "not-a-video", "nobody"])
+def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, make, message):
+    video = make(tmp_path / "input.avi")
+    code, _, stderr = _run_cli("--video", str(video), "--output", str(tmp_path / "out"))
+    assert code == 1
+    assert message in _single_error_line(stderr)
+    assert not (tmp_path / "out" / "input" / "input.mp4").exists()
+
+
+def test_video_without_decodable_frames(tmp_path):
+    path = tmp_path / "empty.avi"
+    cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48)).release()
+    code, _, stderr = _run_cli("--video", str(path), "--output", str(tmp_path / "out"))
+    assert code == 1 and "no decodable frames" in _single_error_line(stderr)
+
+
+def test_bad_options_exit_2_with_one_line(tmp_path):
+    code, _, stderr = _run_cli("--video", str(SAMPLE_CLIP), "--lifter", "nonsense")
+    assert code == 2 and "nonsense" in _single_error_line(stderr)
+    code, _, stderr = _run_cli("--input-dir", str(tmp_path))
+    assert code == 2 and "no video files" in _single_error_line(stderr)
+
+
+def test_batch_reports_the_broken_video_and_completes_the_others(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cut_clip(SAMPLE_CLIP, folder / "good.avi", 25)
+    (folder / "broken.mp4").write_bytes(b"\x00" * 100)
+    (folder / "notes.txt").write_text("not a video, ignored")
+    code, stdout, stderr = _run_cli("--input-dir", str(folder), "--output", str(tmp_path / "out"))
+    assert code == 1
+    assert "broken.mp4" in _single_error_line(stderr)
+    assert "1 of 2 videos done" in stderr
+    assert "good.avi: 25 frames" in stdout
+    assert probe(tmp_path / "out" / "good" / "good.mp4")["frames"] == 25
+    assert not (tmp_path / "out" / "broken").exists() or not any((tmp_path / "out" / "broken").iterdir())
+
+
+def test_output_names_stay_unique_within_a_batch(tmp_path):
+    names = output_names([tmp_path / "a.mp4", tmp_path / "a.avi", tmp_path / "b.mp4"])
+    assert names == ["a_mp4", "a_avi", "b"]

@@ -1,0 +1,81 @@
+import numpy as np
+
+from app.render import LEFT_COLOUR, LOW_CONFIDENCE_COLOUR, RIGHT_COLOUR, Panel3D, SideBySideRenderer, person_colour
+from lifters.skeleton import camera_to_world
+
+# A standing H36M-17 skeleton in pixels of a 400x300 frame (x right, y down).
+STANDING_2D = np.array([
+    (200, 150), (185, 150), (185, 200), (185, 250), (215, 150), (215, 200), (215, 250), (200, 120),
+    (200, 95), (200, 85), (200, 70), (225, 95), (235, 125), (240, 150), (175, 95), (165, 125), (160, 150),
+], np.float32)
+
+
+def _render(visible=True, scores=None, num_people=1):
+    renderer = SideBySideRenderer(400, 300, num_people=num_people)
+    frame = np.zeros((300, 400, 3), np.uint8)
+    scores = np.ones((1, 17), np.float32) if scores is None else scores
+    pose_3d = np.zeros((1, 17, 3), np.float32)
+    composite = renderer(frame, STANDING_2D[None], scores, np.array([visible]), camera_to_world(pose_3d),
+                         np.array([0]))
+    return renderer, composite
+
+
+def test_composite_is_rgb_frame_beside_a_square_panel():
+    renderer, composite = _render()
+    assert renderer.size == (400 + 300, 300)
+    assert composite.shape == (300, 700, 3) and composite.dtype == np.uint8
+
+
+def test_large_frames_are_scaled_to_an_even_height():
+    renderer = SideBySideRenderer(1769, 995)
+    assert renderer.size == (1280 + 720, 720)
+    assert renderer.size[0] % 2 == 0 and renderer.size[1] % 2 == 0
+
+
+def test_left_and_right_limbs_have_their_colours():
+    _, composite = _render()
+    rgb = lambda bgr: tuple(reversed(bgr))  # noqa: E731 - the composite is RGB, the palette BGR
+    assert tuple(composite[225, 215]) == rgb(LEFT_COLOUR)    # left shin, between knee (215,200) and ankle
+    assert tuple(composite[225, 185]) == rgb(RIGHT_COLOUR)   # right shin
+    assert tuple(composite[110, 200]) == rgb(person_colour(0))  # trunk
+
+
+def test_low_confidence_joints_are_marked_grey_and_absent_people_not_drawn():
+    scores = np.ones((1, 17), np.float32)
+    scores[0, 13] = 0.1  # left wrist at (240, 150)
+    _, composite = _render(scores=scores)
+    ring = composite[140:161, 230:251].reshape(-1, 3)
+    assert (ring == np.array(LOW_CONFIDENCE_COLOUR[::-1])).all(-1).any()
+    renderer, hidden = _render(visible=False)
+    assert hidden[:, :400].max() == 0  # black frame, nothing drawn
+    empty_panel = renderer.panel_3d.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))
+    np.testing.assert_array_equal(hidden[:, 400:], empty_panel[..., ::-1])
+
+
+def test_3d_panel_scale_is_fixed_between_frames():
+    panel = Panel3D(400)
+    point = np.array([0.5, -0.3, 1.0])
+    first, _ = panel.project(point)
+    panel.render(np.random.default_rng(0).normal(size=(1, 17, 3)), np.array([0]))
+    again, _ = panel.project(point)
+    np.testing.assert_array_equal(first, again)
+    # Equal axis scales: a 1 m segment along either horizontal axis, seen from straight above, is as long.
+    top = Panel3D(400, elevation=89.9, distance=1e6)
+    origin, _ = top.project(np.zeros(3))
+    along_x, _ = top.project(np.array([1.0, 0, 0]))
+    along_y, _ = top.project(np.array([0, 1.0, 0]))
+    assert abs(np.linalg.norm(along_x - origin) - np.linalg.norm(along_y - origin)) < 1e-3
+
+
+def test_side_view_sees_depth_that_the_front_view_hides():
+    front, side = Panel3D(400, azimuth=0, elevation=0), Panel3D(400, azimuth=90, elevation=0)
+    pose = np.zeros((2, 3))
+    # Two points that differ only along the video camera's viewing direction.
+    from app.render import SEED_CAMERA_ROTATION, quaternion_rotate
+    forward = quaternion_rotate(SEED_CAMERA_ROTATION, np.array([0.0, 0.0, 1.0]))
+    forward[2] = 0
+    pose[1] = forward / np.linalg.norm(forward) * 0.5
+    front_pixels, _ = front.project(pose)
+    side_pixels, _ = side.project(pose)
+    assert abs(front_pixels[0, 0] - front_pixels[1, 0]) < 1.0
+    assert abs(side_pixels[0, 0] - side_pixels[1, 0]) > 50
