@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lifters.blazepose3d import BlazePose3DLifter
 from lifters.checkpoints import LifterCheckpoint, read_checkpoint
 from lifters.official import build
 from lifters.runner import CentreFrameLifter, SequenceLifter, WindowLifter
@@ -53,18 +54,22 @@ class NetworkLifter:
         return self.runner(track.keypoints_2d)
 
 
-def load_lifter(spec: str = "default", device: str | None = None) -> NetworkLifter:
+def load_lifter(spec: str = "default", device: str | None = None) -> NetworkLifter | BlazePose3DLifter:
     """``spec``: 'default' (the project's trained MixSTE; untrained with a warning if its file is missing),
-    'mixste' or 'strided' (the published checkpoints, from the model cache; see weights/registry.toml), or the
-    path of a checkpoint in any official format or the project's format."""
+    'blazepose3d' (BlazePose's own world landmarks, see ``lifters.blazepose3d``), 'mixste' or 'strided' (the
+    published checkpoints, from the model cache; see weights/registry.toml), or the path of a checkpoint in any
+    official format or the project's format."""
     if spec == "default":
         return _default_lifter(device)
+    if spec == "blazepose3d":  # BlazePose's own 3D; needs the 2D stage to be BlazePose
+        return BlazePose3DLifter()
     if spec in PUBLISHED_FILES:
         path = resolve(PUBLISHED_FILES[spec])
     elif Path(spec).suffix or "/" in spec or "\\" in spec:
         path = Path(spec).expanduser()
     else:
-        raise ValueError(f"unknown lifter {spec!r}; choose 'default', 'mixste', 'strided' or a checkpoint path")
+        raise ValueError(f"unknown lifter {spec!r}; choose 'default', 'blazepose3d', 'mixste', 'strided' "
+                         "or a checkpoint path")
     return lifter_from_checkpoint(read_checkpoint(path), path.name, device)
 
 
