@@ -1,0 +1,100 @@
+"""End-to-end speed (with the per-stage split) and peak memory of the demo pipeline.
+
+    python benchmarks/bench_pipeline.py [--media ../shared/media] [--output /tmp/bench_pipeline]
+
+Each measurement runs in a fresh Python process (so peak RSS is that run's alone): the sample clip for frames
+per second, then dancer.avi in full against a 200-frame cut of it for memory. Prints a markdown section.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_one(video: Path, output: Path) -> dict:
+    """Runs inside the child process: one video through the pipeline with the default models."""
+    sys.path.insert(0, str(REPO))
+    from app.pipeline import Pipeline, RunOptions
+    from lifters.api import load_lifter
+
+    start = time.perf_counter()
+    lifter = load_lifter("default")
+    result = Pipeline(lifter, RunOptions(output_dir=output, progress=False)).run(video)
+    return {"frames": result.num_frames, "seconds": result.seconds, "startup_seconds": time.perf_counter() - start -
+            result.seconds, "stages": result.stage_seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def measure(video: Path, output: Path) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--one", str(video), "--output", str(output)],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def cut(source: Path, destination: Path, num_frames: int) -> Path:
+    import cv2
+
+    capture = cv2.VideoCapture(str(source))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    writer = None
+    for _ in range(num_frames):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if writer is None:
+            writer = cv2.VideoWriter(str(destination), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                     (frame.shape[1], frame.shape[0]))
+        writer.write(frame)
+    writer.release()
+    capture.release()
+    return destination
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--media", type=Path, default=REPO.parent / "shared" / "media")
+    parser.add_argument("--output", type=Path, default=Path(tempfile.gettempdir()) / "bench_pipeline")
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.output)))
+        return
+
+    sample = REPO / "videos" / "sports2d_demo.mp4"
+    speed = measure(sample, args.output)
+    dancer = args.media / "dancer.avi"
+    dancer_cut = cut(dancer, args.output / "dancer_200.avi", 200) if dancer.exists() else None
+    memory = [(dancer_cut, measure(dancer_cut, args.output)), (dancer, measure(dancer, args.output))] \
+        if dancer_cut else []
+
+    print(f"### End-to-end pipeline (default models)\n\nCommand: `python benchmarks/bench_pipeline.py`; "
+          f"machine: {platform.machine()} {platform.processor() or ''}, 2 cores, torch CPU; each run in a fresh "
+          f"process.\n")
+    frames = speed["frames"]
+    print(f"**{sample.name}** ({frames} frames, 1768×994): {speed['seconds']:.1f} s → "
+          f"**{frames / speed['seconds']:.1f} frames/s end to end** (plus {speed['startup_seconds']:.1f} s to load "
+          "the models once).\n")
+    print("| stage | seconds | frames/s | share of the run |\n|---|---|---|---|")
+    for stage, seconds in speed["stages"].items():
+        print(f"| {stage} | {seconds:.2f} | {frames / seconds:.0f} | {100 * seconds / speed['seconds']:.0f} % |")
+    if memory:
+        print("\n| clip | frames | seconds | frames/s | peak RSS (MB) |\n|---|---|---|---|---|")
+        for video, result in memory:
+            print(f"| {video.name} | {result['frames']} | {result['seconds']:.1f} | "
+                  f"{result['frames'] / result['seconds']:.1f} | {result['peak_rss_mb']:.0f} |")
+        ratio = memory[1][1]["peak_rss_mb"] / memory[0][1]["peak_rss_mb"]
+        print(f"\nPeak memory, full clip / 200-frame cut: **{ratio:.2f}×** for "
+              f"{memory[1][1]['frames'] / memory[0][1]['frames']:.1f}× the frames.")
+
+
+if __name__ == "__main__":
+    main()
