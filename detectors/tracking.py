@@ -1,29 +1,187 @@
-"""Turning per-frame detections into per-person tracks over the whole clip."""
+"""Turning per-frame detections into per-person tracks over the whole clip.
+
+Tracker: ByteTrack's association (Zhang et al., ECCV 2022) with a constant-velocity Kalman filter on the box
+(centre x, centre y, aspect w/h, height), re-implemented in NumPy on our ``FramePoses``:
+1. every live track's box is predicted one frame ahead;
+2. confident detections are matched to all live tracks (also those lost for up to ``max_lost_frames``) by the
+   Hungarian algorithm on IoU with the predicted boxes, so a person re-found after a short gap keeps their id;
+3. weak detections (often half-occluded people in a crossing) are matched to the tracks still unmatched that were
+   seen in the previous frame, instead of being thrown away;
+4. unmatched confident detections start new tracks.
+Why not ultralytics' trackers: they need its ``Results`` objects and run only on its own detections, while our
+2D stages also include HOG and BlazePose. Why not SORT (the seeds): it has no second association and keeps a lost
+track for 1 frame (``max_age=1``), so people swap or lose ids in every crossing.
+
+The clip's ``max_people`` most prominent tracks are kept (box area summed over the frames a person is present,
+i.e. size × screen time); their ids are their rank (0 = most prominent), which is also their colour.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from detectors.base import NUM_COCO_JOINTS, FramePoses, PoseTracks
 
+# Kalman noise, as a fraction of the box height (ByteTrack's values).
+POSITION_NOISE = 1 / 20
+VELOCITY_NOISE = 1 / 160
 
-def assemble_tracks(frames: list[FramePoses], max_people: int = 1) -> PoseTracks:
-    """Per-frame people → ``PoseTracks`` with one row per tracked person, T = len(frames) (no frame dropped).
 
-    This first version serves single-person 2D models: each frame's most confident person joins track 0.
+def box_to_xyah(box: np.ndarray) -> np.ndarray:
+    """(4,) x1 y1 x2 y2 → (4,) centre x, centre y, aspect w/h, height."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    return np.array([box[0] + width / 2, box[1] + height / 2, width / max(height, 1e-6), height], np.float64)
+
+
+def xyah_to_box(xyah: np.ndarray) -> np.ndarray:
+    """(4,) centre x, centre y, aspect w/h, height → (4,) x1 y1 x2 y2."""
+    width = xyah[2] * xyah[3]
+    return np.array([xyah[0] - width / 2, xyah[1] - xyah[3] / 2, xyah[0] + width / 2, xyah[1] + xyah[3] / 2])
+
+
+def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """(A, 4), (B, 4) x1 y1 x2 y2 → (A, B) intersection over union."""
+    top_left = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
+    bottom_right = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
+    intersection = np.clip(bottom_right - top_left, 0, None).prod(-1)
+    area_a = np.clip(boxes_a[:, 2:] - boxes_a[:, :2], 0, None).prod(-1)
+    area_b = np.clip(boxes_b[:, 2:] - boxes_b[:, :2], 0, None).prod(-1)
+    return intersection / np.maximum(area_a[:, None] + area_b[None, :] - intersection, 1e-9)
+
+
+def match_by_iou(track_boxes: np.ndarray, detection_boxes: np.ndarray, min_iou: float) -> list[tuple[int, int]]:
+    """Hungarian matching maximising total IoU; pairs below ``min_iou`` are not matches. → [(track, detection)]."""
+    if len(track_boxes) == 0 or len(detection_boxes) == 0:
+        return []
+    iou = iou_matrix(track_boxes, detection_boxes)
+    rows, columns = linear_sum_assignment(-iou)
+    return [(int(row), int(column)) for row, column in zip(rows, columns) if iou[row, column] >= min_iou]
+
+
+@dataclass
+class Track:
+    """One person's Kalman state (x, y, a, h and their velocities) and the detection they had in each frame."""
+
+    track_id: int
+    mean: np.ndarray
+    covariance: np.ndarray
+    last_frame: int
+    detections: dict[int, int] = field(default_factory=dict)  # frame index → detection index in that frame
+
+    @classmethod
+    def start(cls, track_id: int, box: np.ndarray, frame: int, detection: int) -> "Track":
+        xyah = box_to_xyah(box)
+        height = xyah[3]
+        std = np.array([2 * POSITION_NOISE * height, 2 * POSITION_NOISE * height, 1e-2, 2 * POSITION_NOISE * height,
+                        10 * VELOCITY_NOISE * height, 10 * VELOCITY_NOISE * height, 1e-5,
+                        10 * VELOCITY_NOISE * height])
+        return cls(track_id, np.concatenate([xyah, np.zeros(4)]), np.diag(std ** 2), frame, {frame: detection})
+
+    def predict(self, frame: int) -> None:
+        if self.last_frame != frame - 1:
+            self.mean[7] = 0.0  # a lost person's height stops changing (ByteTrack)
+        height = self.mean[3]
+        std = np.array([POSITION_NOISE * height, POSITION_NOISE * height, 1e-2, POSITION_NOISE * height,
+                        VELOCITY_NOISE * height, VELOCITY_NOISE * height, 1e-5, VELOCITY_NOISE * height])
+        motion = np.eye(8)
+        motion[:4, 4:] = np.eye(4)
+        self.mean = motion @ self.mean
+        self.covariance = motion @ self.covariance @ motion.T + np.diag(std ** 2)
+
+    def update(self, box: np.ndarray, frame: int, detection: int) -> None:
+        height = self.mean[3]
+        measurement_noise = np.diag(np.array([POSITION_NOISE * height, POSITION_NOISE * height, 1e-1,
+                                              POSITION_NOISE * height]) ** 2)
+        projected_covariance = self.covariance[:4, :4] + measurement_noise
+        gain = np.linalg.solve(projected_covariance, self.covariance[:4, :]).T
+        self.mean = self.mean + gain @ (box_to_xyah(box) - self.mean[:4])
+        self.covariance = self.covariance - gain @ projected_covariance @ gain.T
+        self.last_frame = frame
+        self.detections[frame] = detection
+
+    def box(self) -> np.ndarray:
+        return xyah_to_box(self.mean[:4])
+
+
+class ByteTracker:
+    """Frame-by-frame two-stage association; ``tracks`` ends up holding every track ever started.
+
+    high_score / low_score: detection scores splitting confident from weak detections (weaker ones are ignored);
+    new_track_score: minimum score of an unmatched detection to start a track; max_lost_frames: how long a track
+    that found no detection stays matchable; min_iou / min_iou_weak: IoU needed for a match in stage 1 / stage 2.
     """
-    num_frames = len(frames)
-    keypoints = np.zeros((1, num_frames, NUM_COCO_JOINTS, 2), np.float32)
-    scores = np.zeros((1, num_frames, NUM_COCO_JOINTS), np.float32)
-    boxes = np.zeros((1, num_frames, 4), np.float32)
-    valid = np.zeros((1, num_frames), bool)
+
+    def __init__(self, high_score: float = 0.4, low_score: float = 0.1, new_track_score: float = 0.25,
+                 max_lost_frames: int = 30, min_iou: float = 0.2, min_iou_weak: float = 0.5):
+        self.high_score, self.low_score, self.new_track_score = high_score, low_score, new_track_score
+        self.max_lost_frames = max_lost_frames
+        self.min_iou, self.min_iou_weak = min_iou, min_iou_weak
+        self.tracks: list[Track] = []
+        self.frame = -1
+
+    def update(self, boxes: np.ndarray, scores: np.ndarray) -> None:
+        """Advance one frame with its detections: boxes (N, 4) x1 y1 x2 y2 px, scores (N,)."""
+        self.frame += 1
+        frame = self.frame
+        live = [track for track in self.tracks if frame - track.last_frame <= self.max_lost_frames]
+        for track in live:
+            track.predict(frame)
+        predicted = np.array([track.box() for track in live]).reshape(-1, 4)
+        strong = np.flatnonzero(scores >= self.high_score)
+        weak = np.flatnonzero((scores >= self.low_score) & (scores < self.high_score))
+
+        matched_tracks, matched_strong = set(), set()
+        for track_index, strong_index in match_by_iou(predicted, boxes[strong], self.min_iou):
+            live[track_index].update(boxes[strong[strong_index]], frame, int(strong[strong_index]))
+            matched_tracks.add(track_index)
+            matched_strong.add(strong_index)
+        seen_last_frame = [index for index, track in enumerate(live)
+                           if index not in matched_tracks and track.last_frame == frame - 1]
+        for candidate, weak_index in match_by_iou(predicted[seen_last_frame], boxes[weak], self.min_iou_weak):
+            live[seen_last_frame[candidate]].update(boxes[weak[weak_index]], frame, int(weak[weak_index]))
+        for strong_index, detection in enumerate(strong):
+            if strong_index not in matched_strong and scores[detection] >= self.new_track_score:
+                self.tracks.append(Track.start(len(self.tracks), boxes[detection], frame, int(detection)))
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    return np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
+
+
+def assemble_tracks(frames: list[FramePoses], max_people: int = 1, min_track_frames: int = 5,
+                    tracker: ByteTracker | None = None) -> PoseTracks:
+    """Per-frame people → ``PoseTracks`` of the ``max_people`` most prominent tracks, T = len(frames).
+
+    No frame is dropped: where a person is not detected their row has ``valid`` False and zeros. Tracks seen in
+    fewer than ``min_track_frames`` frames (usually false detections) are kept only when no track is longer.
+    P = number of tracks kept (0 when nobody was detected).
+    """
+    if max_people < 1:
+        raise ValueError(f"max_people must be at least 1, got {max_people}")
+    tracker = tracker or ByteTracker()
+    for frame in frames:
+        tracker.update(frame.boxes, frame.box_scores)
+    long_enough = [track for track in tracker.tracks
+                   if len(track.detections) >= min(min_track_frames, len(frames))]
+    candidates = long_enough or tracker.tracks
+    prominence = [sum(float(box_area(frames[t].boxes[d])) for t, d in track.detections.items())
+                  for track in candidates]
+    chosen = [candidates[index] for index in np.argsort(prominence, kind="stable")[::-1][:max_people]]
+
+    num_people, num_frames = len(chosen), len(frames)
+    keypoints = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 2), np.float32)
+    scores = np.zeros((num_people, num_frames, NUM_COCO_JOINTS), np.float32)
+    boxes = np.zeros((num_people, num_frames, 4), np.float32)
+    valid = np.zeros((num_people, num_frames), bool)
     has_world = any(frame.world_keypoints is not None for frame in frames)
-    world = np.zeros((1, num_frames, NUM_COCO_JOINTS, 3), np.float32) if has_world else None
-    for index, frame in enumerate(frames):
-        if len(frame) == 0:
-            continue
-        best = int(np.argmax(frame.box_scores))
-        keypoints[0, index], scores[0, index] = frame.keypoints[best], frame.scores[best]
-        boxes[0, index], valid[0, index] = frame.boxes[best], True
-        if world is not None and frame.world_keypoints is not None:
-            world[0, index] = frame.world_keypoints[best]
-    return PoseTracks(keypoints, scores, boxes, valid, np.zeros(1, np.int64), world)
+    world = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 3), np.float32) if has_world else None
+    for person, track in enumerate(chosen):
+        for index, detection in track.detections.items():
+            frame = frames[index]
+            keypoints[person, index], scores[person, index] = frame.keypoints[detection], frame.scores[detection]
+            boxes[person, index], valid[person, index] = frame.boxes[detection], True
+            if world is not None and frame.world_keypoints is not None:
+                world[person, index] = frame.world_keypoints[detection]
+    return PoseTracks(keypoints, scores, boxes, valid, np.arange(num_people, dtype=np.int64), world)
