@@ -22,6 +22,7 @@ from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
 from detectors.base import PoseTracks
+from detectors.flip_correction import correct_left_right_flips
 from detectors.tracking import assemble_tracks
 from lifters.api import Track2D
 from lifters.skeleton import (SEED_CAMERA_ROTATION, camera_to_world, coco_to_h36m, fill_gaps,
@@ -50,13 +51,15 @@ class VideoResult:
     num_people: int
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    flip_corrected_frames: int = 0  # frames (summed over people) whose left/right labels were swapped back
 
     def summary(self) -> str:
         stages = " · ".join(f"{name} {self.num_frames / max(seconds, 1e-9):.0f} fps"
                             for name, seconds in self.stage_seconds.items())
         return (f"{self.video.name}: {self.num_frames} frames, {self.num_people} "
                 f"{'person' if self.num_people == 1 else 'people'}, {self.seconds:.1f} s "
-                f"({self.num_frames / self.seconds:.1f} fps) | {stages} → {self.output_dir}")
+                f"({self.num_frames / self.seconds:.1f} fps) | left/right flips corrected in "
+                f"{self.flip_corrected_frames} frames | {stages} → {self.output_dir}")
 
 
 class StageTimer:
@@ -169,6 +172,8 @@ class Pipeline:
         stem = output_name or reader.path.stem
         output_dir = Path(self.options.output_dir) / stem
         tracks, image_size = self._detect(reader, timer)
+        with timer("2d"):
+            tracks, flip_corrected_frames = correct_left_right_flips(tracks)
         num_frames = tracks.num_frames
         with timer("lift"):
             keypoints_2d, scores_2d, normalized, keypoints_3d = self._lift(tracks, image_size)
@@ -198,4 +203,4 @@ class Pipeline:
                     if self.options.gif:
                         gif.write(composite)
         return VideoResult(reader.path, output_dir, num_frames, tracks.num_people, time.perf_counter() - start,
-                           dict(timer.seconds))
+                           dict(timer.seconds), int(flip_corrected_frames.sum()))
