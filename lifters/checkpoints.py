@@ -7,7 +7,6 @@ config get kind and config inferred from their key names and tensor shapes.
 """
 from __future__ import annotations
 
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +50,12 @@ class LifterCheckpoint:
         return module
 
 
-def _unpickler_refusal(error: Exception) -> str:
-    """The line of torch's long weights_only message that names what was refused."""
-    lines = [line.strip() for line in str(error).splitlines()]
-    reasons = [line for line in lines if line.startswith(("Unsupported global", "Can only build", "Unsupported"))]
-    return reasons[0] if reasons else lines[0]
+def _load_failure(error: Exception) -> tuple[bool, str]:
+    """(whether safe loading refused a Python object, the one line of torch's long message that says why)."""
+    _, found, detail = str(error).partition("WeightsUnpickler error:")
+    reason = next((line.strip() for line in (detail if found else str(error)).splitlines() if line.strip()), "")
+    reason = reason.split(". ")[0]
+    return reason.startswith(("Unsupported global", "Can only build")), reason
 
 
 def read_checkpoint(path: str | Path) -> LifterCheckpoint:
@@ -66,10 +66,12 @@ def read_checkpoint(path: str | Path) -> LifterCheckpoint:
     try:
         with torch.serialization.safe_globals(NUMPY_DATA_GLOBALS):
             payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise CheckpointError(f"{path} holds objects that safe loading refuses: {_unpickler_refusal(error)}") from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint ({str(error).splitlines()[0]})") from None
+    except Exception as error:  # torch.load fails on foreign files with many error types (KeyError, EOFError, …)
+        refused, reason = _load_failure(error)
+        if refused:
+            raise CheckpointError(f"{path} holds objects that safe loading refuses: {reason}") from None
+        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {reason})"
+                              ) from None
     if isinstance(payload, dict) and {"kind", "config", "state_dict"} <= payload.keys():
         return LifterCheckpoint(payload["kind"], dict(payload["config"]), official_state_dict(payload["state_dict"]))
     state_dict = official_state_dict(payload)

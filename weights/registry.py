@@ -101,8 +101,7 @@ def fetch(entry: ModelFile, cache: Path | None = None, progress: bool = True) ->
             raise ModelFileError(f"{error}; delete {target} to download it again") from None
         return target
     if entry.url is None:
-        raise ModelFileError(f"{entry.name} cannot be downloaded automatically ({entry.note}): "
-                             + _where_to_put_it(entry, target))
+        raise ModelFileError(f"{entry.name} cannot be downloaded automatically: " + _where_to_put_it(entry, target))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{entry.name}.", suffix=".part", delete=False)
     try:
@@ -132,7 +131,10 @@ def _download(entry: ModelFile, destination: BinaryIO, progress: bool) -> tuple[
                     received += len(chunk)
                     bar.update(len(chunk))
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-        reason = getattr(error, "reason", None) or error
+        if isinstance(error, urllib.error.HTTPError):
+            reason = f"HTTP {error.code} {error.reason}"
+        else:
+            reason = getattr(error, "reason", None) or error
         raise ModelFileError(f"cannot download {entry.name} from {entry.url} ({reason}); "
                              + _where_to_put_it(entry, Path(destination.name).with_name(entry.name))) from None
     if announced is not None and received != int(announced):
