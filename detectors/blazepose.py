@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from detectors.base import NUM_COCO_JOINTS, FramePoses
+from detectors.base import FramePoses
 
 # BlazePose's 33 landmarks that correspond to COCO-17, in COCO order (nose, eyes, ears, shoulders, elbows,
 # wrists, hips, knees, ankles).
