@@ -15,7 +15,8 @@ from detectors.topdown import affine_from_output, affine_to_output, box_to_cente
 
 
 class BlazePoseOnCrops:
-    """Keypoints for given person boxes. A box where BlazePose finds nobody gets zero keypoints and scores."""
+    """Keypoints for given person boxes. A box where BlazePose finds nobody, or finds someone whose keypoints are
+    centred outside the box (a neighbour in a group: their own box gets them), gets zero keypoints and scores."""
 
     name = "BlazePose (MediaPipe 0.10.21, embedded) on each box"
 
@@ -39,10 +40,13 @@ class BlazePoseOnCrops:
                 crop = cv2.warpAffine(frame, affine_to_output(center, scale, self.crop_size), self.crop_size,
                                       flags=cv2.INTER_LINEAR)
                 found = self.pose([crop])[0]
-                if len(found):
-                    back = affine_from_output(center, scale, self.crop_size)
-                    keypoints[person] = found.keypoints[0] @ back[:, :2].T + back[:, 2]
-                    scores[person] = found.scores[0]
+                if len(found) == 0:
+                    continue
+                back = affine_from_output(center, scale, self.crop_size)
+                person_keypoints = found.keypoints[0] @ back[:, :2].T + back[:, 2]
+                centroid = person_keypoints.mean(0)
+                if np.all(centroid >= box[:2]) and np.all(centroid <= box[2:]):
+                    keypoints[person], scores[person] = person_keypoints, found.scores[0]
             results.append((keypoints, scores))
         return results
 
