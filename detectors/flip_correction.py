@@ -5,15 +5,17 @@ legs only or the arms only), most often when the person is seen from the side or
 person we choose one of four labellings — as detected, arms swapped, legs swapped, both swapped — by dynamic
 programming (Viterbi) over the clip, minimising
 
-- motion: how far each joint moves between consecutive detected frames (2D in torso lengths, plus BlazePose's 3D
-  world keypoints in units of 0.5 m when the model supplies them), so a label swap shows up as a jump;
+- motion: how far each 2D joint moves between consecutive detected frames, in torso lengths, so a label swap
+  shows up as a jump;
 - twist: shoulders and hips pointing in opposite directions (a 180° twist of the trunk is anatomically impossible),
-  which catches legs-only and arms-only swaps;
+  which catches legs-only and arms-only swaps; in 2D, and in 3D from BlazePose's world keypoints when supplied;
 - a small prior for each swapped group and frame (the detector is right most of the time), and a penalty for each
   change of labelling (swaps come in stretches, not single noisy frames).
 
 The face (eyes, ears) is relabelled with the arms. A swapped group's world keypoints are relabelled and mirrored in
 depth about the hip centre: a detector that swaps a group believes that group faces the other way.
+BlazePose's 3D motion is deliberately not a cost: on the dancer clip its world keypoints move smoothly through its
+own 2D swaps, and adding their motion made the choice worse against the dancer's red left glove (BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -34,8 +36,7 @@ LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
 SWITCH_PENALTY = 0.6      # per group whose labelling changes between consecutive frames
 SWAP_PRIOR = 0.05         # per swapped group per frame
 TWIST_WEIGHT = 2.0        # per unit of negative shoulder·hip dot product (normalised)
-MOTION_CAP = 1.0          # one joint's motion cost is capped (torso lengths / 0.5 m): outliers are not swaps
-WORLD_UNIT_M = 0.5        # 3D distances are divided by this (about one torso length)
+MOTION_CAP = 1.0          # one joint's motion cost is capped (torso lengths): outliers are not swaps
 WORLD_TWIST_UNIT_M = 0.3  # about a shoulder or hip width
 
 
@@ -73,7 +74,8 @@ def _relabel_world(world: np.ndarray, labelling: int) -> np.ndarray:
 def _pair_motion(current: np.ndarray, previous: np.ndarray, unit: float) -> np.ndarray:
     """Per group, the motion cost of keeping vs exchanging labels between two frames.
 
-    current, previous: (F, 17, C) consecutive frames. Returns (F, 2 groups, 2): [..., 0] keep, [..., 1] exchange.
+    current, previous: (F, 17, 2) consecutive frames; unit: the length one joint's distance is divided by.
+    Returns (F, 2 groups, 2): [..., 0] keep, [..., 1] exchange.
     """
     costs = np.zeros((len(current), len(GROUPS), 2))
     for group, pairs in enumerate(GROUPS):
@@ -148,14 +150,7 @@ def choose_labellings(keypoints: np.ndarray, world_keypoints: np.ndarray | None 
         keypoints[:, LEFT_HIP] - keypoints[:, RIGHT_HIP], torso_px)
     pair_costs = _pair_motion(keypoints[1:], keypoints[:-1], torso_px)
     if world_keypoints is not None:
-        world = np.asarray(world_keypoints, np.float64)
-        unary = unary + _world_twist_cost(world)
-        # Relabel-and-mirror is an isometry, so "exchange" in 3D compares with the mirrored previous frame.
-        previous_mirrored = world[:-1].copy()
-        previous_mirrored[..., 2] *= -1
-        keep = _pair_motion(world[1:], world[:-1], WORLD_UNIT_M)[..., 0]
-        exchange = _pair_motion(world[1:], previous_mirrored, WORLD_UNIT_M)[..., 1]
-        pair_costs = pair_costs + np.stack([keep, exchange], -1)
+        unary = unary + _world_twist_cost(np.asarray(world_keypoints, np.float64))
     return _viterbi(unary, pair_costs)
 
 

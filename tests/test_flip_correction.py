@@ -41,8 +41,8 @@ def make_tracks(keypoints, world=None, valid=None) -> PoseTracks:
     num_frames = len(keypoints)
     valid = np.ones(num_frames, bool) if valid is None else valid
     scores = np.tile(np.arange(17, dtype=np.float32) / 17, (num_frames, 1))
-    return PoseTracks(keypoints=keypoints[None].copy(), scores=scores[None], boxes=np.zeros((1, num_frames, 4), np.float32),
-                      valid=valid[None], track_ids=np.array([7]),
+    return PoseTracks(keypoints=keypoints[None].copy(), scores=scores[None],
+                      boxes=np.zeros((1, num_frames, 4), np.float32), valid=valid[None], track_ids=np.array([7]),
                       world_keypoints=None if world is None else world[None].copy())
 
 
