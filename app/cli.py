@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder; each video gets <output>/<stem>/ (default: ./output)")
     parser.add_argument("--gif", action="store_true", help="also write <stem>.gif")
     parser.add_argument("--lifter", default="default",
-                        help="3D lifter: 'default' or a checkpoint path (default: %(default)s)")
+                        help="3D lifter: 'default', 'blazepose3d', 'mixste', 'strided' or a checkpoint path "
+                             "(default: %(default)s)")
     parser.add_argument("--device", default=None, help="torch device for the lifter (default: cuda if available)")
     parser.add_argument("--detector", default="auto", help="person detector (default: %(default)s)")
     parser.add_argument("--pose2d", default="auto", help="2D keypoint model (default: %(default)s)")
