@@ -28,7 +28,8 @@ def p_mpjpe(predicted: np.ndarray, target: np.ndarray) -> float:
     target_mean, predicted_mean = target.mean(1, keepdims=True), predicted.mean(1, keepdims=True)
     target_centred, predicted_centred = target - target_mean, predicted - predicted_mean
     target_norm = np.sqrt((target_centred ** 2).sum((1, 2), keepdims=True))
-    predicted_norm = np.sqrt((predicted_centred ** 2).sum((1, 2), keepdims=True))
+    # A collapsed prediction (all joints at one point) has no shape to rotate: it gets scale 0.
+    predicted_norm = np.maximum(np.sqrt((predicted_centred ** 2).sum((1, 2), keepdims=True)), 1e-12)
     target_centred /= target_norm
     predicted_centred /= predicted_norm
     u, singular, vt = np.linalg.svd(target_centred.transpose(0, 2, 1) @ predicted_centred)
@@ -47,8 +48,8 @@ def p_mpjpe(predicted: np.ndarray, target: np.ndarray) -> float:
 def n_mpjpe(predicted: np.ndarray, target: np.ndarray) -> float:
     """Scale-normalised MPJPE: each pose is scaled by the least-squares factor onto its target first."""
     predicted, target = _check(predicted, target)
-    scale = (target * predicted).sum(-1, keepdims=True).mean(-2, keepdims=True) / (
-        (predicted ** 2).sum(-1, keepdims=True).mean(-2, keepdims=True))
+    scale = (target * predicted).sum(-1, keepdims=True).mean(-2, keepdims=True) / np.maximum(
+        (predicted ** 2).sum(-1, keepdims=True).mean(-2, keepdims=True), 1e-24)
     return mpjpe(scale * predicted, target)
 
 

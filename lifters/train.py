@@ -212,7 +212,7 @@ def train(config: dict, output_dir: Path, export_path: Path, resume: Path | None
     trainer.export(export_path, {"data": config["data"]["source"], "noise": config["noise"],
                                  "seed": settings.seed, "steps": trainer.step,
                                  "train_seconds": round(trainer.train_seconds), "validation": scores,
-                                 "torch": torch.__version__, "device": str(trainer.device)})
+                                 "torch": str(torch.__version__), "device": str(trainer.device)})
     log(f"exported {export_path}")
     return trainer
 
