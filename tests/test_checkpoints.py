@@ -7,32 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SAMPLE_CLIP, SHARED, cut_clip, requires_shared
+from conftest import SAMPLE_CLIP, cut_clip, requires_shared
+from lifter_fixtures import FIXTURES, fixture_module, load_fixture, one_thread  # noqa: F401 (autouse fixture)
 from lifters.api import Track2D, load_lifter
 from lifters.checkpoints import CheckpointError, read_checkpoint
-from lifters.official import build
 from lifters.runner import CentreFrameLifter, SequenceLifter
 from lifters.skeleton import fill_gaps, normalize_screen_coordinates
 from weights.registry import ModelFileError
 
-FIXTURES = SHARED / "fixtures"
 STRIDED = "strided_f351_c32_rand.pt"
 MIXSTE = "mixste_f243_c64_d4_rand.pt"
 POOL = "mixsterev_pool7_f27_c32_d3_rand.pt"
 REFINE = "strided_refine_rand.pt"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def load_fixture(name: str) -> dict:
-    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
-        return torch.load(FIXTURES / name, map_location="cpu", weights_only=True)
 
 
 def mixste_run_py_checkpoint(state_dict: dict, prefix: str) -> dict:
@@ -105,9 +91,7 @@ def test_refine_file_is_recognised_and_refused_as_a_lifter(tmp_path):
 
 def direct_runner(fixture_name: str, kind: str):
     """The lifter built straight from the fixture's state_dict, without any checkpoint file."""
-    fixture = load_fixture(fixture_name)
-    module = build(kind, fixture["config"])
-    module.load_state_dict(fixture["state_dict"], strict=True)
+    fixture, module = fixture_module(fixture_name, kind)
     if kind == "strided":
         return CentreFrameLifter(module, fixture["config"]["frames"], device="cpu")
     return SequenceLifter(module, fixture["config"]["num_frame"], device="cpu")

@@ -7,32 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED, requires_shared
+from conftest import requires_shared
+from lifter_fixtures import FIXTURES, fixture_module, one_thread  # noqa: F401 (autouse fixture)
 from lifters.official import build
 from lifters.runner import CentreFrameLifter, SequenceLifter
 from lifters.skeleton import flip_pose
-
-FIXTURES = SHARED / "fixtures"
-
-
-def load_fixture(name: str) -> dict:
-    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
-        return torch.load(FIXTURES / name, map_location="cpu", weights_only=True)
-
-
-def fixture_module(name: str, kind: str) -> tuple[dict, torch.nn.Module]:
-    fixture = load_fixture(name)
-    module = build(kind, fixture["config"])
-    module.load_state_dict(fixture["state_dict"], strict=True)
-    return fixture, module.to(next(iter(fixture["state_dict"].values())).dtype)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("name, atol, rtol", [
