@@ -11,6 +11,7 @@ from conftest import SAMPLE_CLIP, cut_clip, requires_shared
 from lifter_fixtures import FIXTURES, fixture_module, load_fixture, one_thread  # noqa: F401 (autouse fixture)
 from lifters.api import Track2D, load_lifter
 from lifters.checkpoints import CheckpointError, read_checkpoint
+from lifters.official import build
 from lifters.runner import CentreFrameLifter, SequenceLifter
 from lifters.skeleton import fill_gaps, normalize_screen_coordinates
 from weights.registry import ModelFileError
@@ -72,6 +73,30 @@ def test_every_format_reads_back_the_official_model(tmp_path, layout, fixture_na
     torch.testing.assert_close(output[0] if kind == "strided" else output, fixture["output"], atol=1e-5, rtol=1e-5)
 
 
+# Small configurations with every argument the weights determine, as the inference reports them.
+SMALL_CONFIGS = {
+    "strided": dict(layers=2, channel=16, d_hid=24, frames=27, stride_num=[3, 3, 3], n_joints=17, out_joints=17),
+    "strided_refine": dict(in_channels=2, out_channels=3, n_joints=17),
+    "mixste": dict(num_frame=9, num_joints=17, in_chans=2, embed_dim_ratio=16, depth=2, num_heads=8, mlp_ratio=2.0,
+                   qkv_bias=False),
+    "mixste_pool": dict(num_frame=9, num_joints=17, in_chans=2, embed_dim_ratio=16, depth=3, num_heads=8,
+                        mlp_ratio=1.5, qkv_bias=True),
+}
+
+
+@pytest.mark.parametrize("layout", FORMATS)
+@pytest.mark.parametrize("kind", SMALL_CONFIGS)
+def test_kind_config_and_weights_survive_every_format(tmp_path, layout, kind):
+    torch.manual_seed(0)
+    state_dict = build(kind, SMALL_CONFIGS[kind]).state_dict()
+    path = tmp_path / "checkpoint.pth"
+    torch.save(FORMATS[layout](state_dict, SMALL_CONFIGS[kind], kind), path)
+    checkpoint = read_checkpoint(path)
+    assert (checkpoint.kind, checkpoint.config) == (kind, SMALL_CONFIGS[kind])
+    assert list(checkpoint.state_dict) == list(state_dict)
+    assert all(torch.equal(checkpoint.state_dict[key], value) for key, value in state_dict.items())
+
+
 @requires_shared(f"fixtures/{STRIDED}")
 def test_strided_config_is_inferred_exactly(tmp_path):
     fixture, path = write_checkpoint(tmp_path, STRIDED, "strided", "flat")
@@ -95,6 +120,18 @@ def direct_runner(fixture_name: str, kind: str):
     if kind == "strided":
         return CentreFrameLifter(module, fixture["config"]["frames"], device="cpu")
     return SequenceLifter(module, fixture["config"]["num_frame"], device="cpu")
+
+
+@requires_shared(f"fixtures/{MIXSTE}")
+def test_published_name_loads_the_file_placed_in_the_cache(tmp_path, monkeypatch):
+    fixture = load_fixture(MIXSTE)
+    monkeypatch.setenv("VIDEO3D_CACHE", str(tmp_path))
+    torch.save(mixste_run_py_checkpoint(fixture["state_dict"], "module."), tmp_path / "best_epoch_cpn_243f.bin")
+    lifter = load_lifter("mixste", device="cpu")
+    assert lifter.description == "MixSTE (best_epoch_cpn_243f.bin)"
+    clip = fixture["input"][0].numpy()
+    np.testing.assert_array_equal(lifter(Track2D(clip, np.ones((243, 17), np.float32))),
+                                  direct_runner(MIXSTE, "mixste")(clip))
 
 
 @pytest.mark.parametrize("layout", FORMATS)
