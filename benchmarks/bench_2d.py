@@ -64,7 +64,7 @@ def main() -> None:
 
     models = {}
     for name in ("yolo11n", "yolo11s"):
-        detector = YoloPersonDetector(f"{name}.yaml", device="cpu")
+        detector = YoloPersonDetector(f"{name}.yaml", device="cpu", frames_per_forward=args.batch)
         models[f"YOLO {name[4:]} (imgsz 640)"] = detector
     for width, input_size in ((32, (192, 256)), (48, (288, 384))):
         estimator = TopDownPoseEstimator(hrnet.build(width), input_size, device="cpu")

@@ -32,15 +32,18 @@ def import_ultralytics_yolo():
 
 
 class YoloPersonDetector:
-    """Frames → person boxes, all frames of one call in one forward.
+    """Frames → person boxes, ``frames_per_forward`` frames per network call.
 
     weights: a YOLO ``.pt`` file (detection model with the COCO classes, class 0 = person), or a model ``.yaml``
         from ultralytics' configs (e.g. 'yolo11n.yaml': random weights, for tests and benchmarks only).
     confidence: minimum box score; iou: NMS IoU threshold; image_size: the letterboxed input's long side.
+    frames_per_forward: frames per network call; default all frames of a call on CUDA, 1 on the CPU, where
+        batching gained nothing for yolo11n and cost 25-45 % for yolo11s (BENCHMARKS.md, "2D models").
     """
 
     def __init__(self, weights: str | Path, confidence: float = 0.25, iou: float = 0.7, image_size: int = 640,
-                 device: str | torch.device | None = None, max_detections: int = 100):
+                 device: str | torch.device | None = None, max_detections: int = 100,
+                 frames_per_forward: int | None = None):
         weights = Path(weights)
         if weights.suffix == ".pt" and not weights.is_file():
             raise FileNotFoundError(f"YOLO weights not found: {weights} (nothing is downloaded; "
@@ -55,16 +58,19 @@ class YoloPersonDetector:
         self.precision = 16 if device.type == "cuda" else 32  # ultralytics computes in FP32 on the CPU anyway
         self.confidence, self.iou, self.image_size = confidence, iou, image_size
         self.max_detections = max_detections
+        self.frames_per_forward = frames_per_forward or (1 if device.type == "cpu" else None)
         self.name = f"YOLO {weights.stem}"
 
     def __call__(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """frames: BGR uint8 (H, W, 3). Returns per frame (boxes (N, 4) x1 y1 x2 y2 px float32, scores (N,) float32),
         by decreasing score."""
-        if not frames:
-            return []
-        results = self.model.predict(list(frames), classes=[PERSON_CLASS], conf=self.confidence, iou=self.iou,
-                                     imgsz=self.image_size, device=self.device, quantize=self.precision,
-                                     max_det=self.max_detections, verbose=False)
+        step = self.frames_per_forward or len(frames)
+        results = []
+        for first in range(0, len(frames), step):
+            results += self.model.predict(list(frames[first:first + step]), classes=[PERSON_CLASS],
+                                          conf=self.confidence, iou=self.iou, imgsz=self.image_size,
+                                          device=self.device, quantize=self.precision, max_det=self.max_detections,
+                                          verbose=False)
         detections = []
         for result in results:
             boxes = result.boxes.cpu()

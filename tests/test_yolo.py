@@ -38,12 +38,14 @@ def test_torchvision_nms_works_after_the_fallback():
 def detector():
     torch.manual_seed(0)
     # Random weights detect nothing real; confidence 0 makes them return boxes to check the plumbing.
-    return YoloPersonDetector("yolo11n.yaml", confidence=0.0, image_size=128, device="cpu", max_detections=7)
+    return YoloPersonDetector("yolo11n.yaml", confidence=0.0, image_size=128, device="cpu", max_detections=7,
+                              frames_per_forward=2)
 
 
 def test_configured_offline(detector):
     assert os.environ["YOLO_OFFLINE"] == "1" and os.environ["YOLO_AUTOINSTALL"] == "False"
     assert detector.name == "YOLO yolo11n"
+    assert YoloPersonDetector("yolo11n.yaml", device="cpu").frames_per_forward == 1  # batching does not pay on CPUs
 
 
 def test_detector_batches_frames_and_returns_person_boxes(detector):
@@ -56,7 +58,7 @@ def test_detector_batches_frames_and_returns_person_boxes(detector):
         detections = detector(frames)
     finally:
         hook.remove()
-    assert batch_sizes == [3]
+    assert batch_sizes == [2, 1]
     assert len(detections) == 3
     for boxes, scores in detections:
         assert boxes.dtype == np.float32 and scores.dtype == np.float32
