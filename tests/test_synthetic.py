@@ -146,3 +146,25 @@ def test_clean_2d_is_the_projection_of_the_3d():
     dx_3d = clip.poses_3d[:, 16, 0] - clip.poses_3d[:, 1, 0]
     large = np.abs(dx_3d) > 0.15
     assert np.all(np.sign(dx_2d[large]) == np.sign(dx_3d[large]))
+
+
+def test_calibration_jitter_measure_on_white_noise():
+    """Savitzky-Golay (9, 2) keeps a fraction h0 = 59/231 of white noise at the centre tap, so the residual's std is
+    σ·√(1 − h0) = σ·√(172/231)."""
+    from lifters.synthetic.calibrate import jitter_statistics
+
+    rng = np.random.default_rng(0)
+    keypoints = np.zeros((20000, 17, 2))
+    keypoints[:, :, 1] = np.linspace(0, 100, 17)  # a person 100 px tall
+    keypoints += rng.normal(0, 2.0, keypoints.shape)  # σ = 2 px = 2 % of the height
+    valid = np.ones(len(keypoints), bool)
+    valid[5000:5003] = False  # a gap splits the runs; both are measured
+    for jitter, _ in jitter_statistics(keypoints, valid).values():
+        assert jitter == pytest.approx(0.02 * np.sqrt(172 / 231), rel=0.03)
+
+
+def test_calibration_gap_statistics():
+    from lifters.synthetic.calibrate import gap_statistics
+
+    valid = np.array([0, 1, 1, 0, 0, 1, 0, 1, 1, 0], bool)  # gaps inside the detected span: 2 and 1 frames
+    assert gap_statistics(valid) == pytest.approx((0.5, 1.5))

@@ -76,7 +76,7 @@ def run_blazepose(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.stack(keypoints), np.stack(scores), np.array(valid)
 
 
-def synthetic_reference(num_clips: int = 20, seed: int = 0) -> dict[str, tuple[float, float]]:
+def synthetic_reference(num_clips: int = 40, seed: int = 0) -> dict[str, tuple[float, float]]:
     """The same jitter statistics on the synthetic noise model's output (clean motion → noisy 2D)."""
     from lifters.synthetic.dataset import SyntheticWindows
 
