@@ -126,3 +126,17 @@ def test_cli_evaluates_a_project_checkpoint(tmp_path, monkeypatch, capsys):
     output = capsys.readouterr().out
     assert "MixSTE (tiny.pt)" in output
     assert "synthetic" in output and "Walking" in output and "average" in output
+
+
+def test_training_can_use_h36m_as_its_data_source(tmp_path):
+    from dataclasses import replace
+
+    from lifters.train import train
+
+    write_h36m(tmp_path)
+    config = load_config(Path(__file__).resolve().parents[1] / "lifters" / "configs" / "smoke.toml")
+    config["data"] = {"source": "h36m", "h36m_dir": str(tmp_path), "subjects": ["S9"], "keypoints_2d": "gt"}
+    config["training"] = replace(config["training"], steps=2, log_every=10, validation_every=10)
+    trainer = train(config, tmp_path / "run", tmp_path / "h36m.pt", log=lambda message: None)
+    assert trainer.step == 2 and len(trainer.dataset.sequences) == 2 * 4
+    assert (tmp_path / "h36m.pt").is_file()
