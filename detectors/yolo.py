@@ -64,7 +64,7 @@ class YoloPersonDetector:
     def __call__(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """frames: BGR uint8 (H, W, 3). Returns per frame (boxes (N, 4) x1 y1 x2 y2 px float32, scores (N,) float32),
         by decreasing score."""
-        step = self.frames_per_forward or len(frames)
+        step = self.frames_per_forward or max(len(frames), 1)
         results = []
         for first in range(0, len(frames), step):
             results += self.model.predict(list(frames[first:first + step]), classes=[PERSON_CLASS],
