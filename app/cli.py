@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lifter", default="default",
                         help="3D lifter: 'default', 'blazepose3d', 'mixste', 'strided' or a checkpoint path "
                              "(default: %(default)s)")
-    parser.add_argument("--device", default=None, help="torch device for the lifter (default: cuda if available)")
+    parser.add_argument("--device", default=None,
+                        help="torch device for the lifter, YOLO and HRNet (default: cuda if available)")
     parser.add_argument("--detector", default="auto", help="person detector (default: %(default)s)")
     parser.add_argument("--pose2d", default="auto", help="2D keypoint model (default: %(default)s)")
     parser.add_argument("--max-people", type=int, default=1, help="people to track and lift (default: 1)")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     options = RunOptions(output_dir=args.output, gif=args.gif, detector=args.detector, pose2d=args.pose2d,
-                         max_people=args.max_people, azimuth=args.azimuth, elevation=args.elevation,
+                         max_people=args.max_people, device=args.device, azimuth=args.azimuth,
+                         elevation=args.elevation,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)

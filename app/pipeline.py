@@ -38,6 +38,7 @@ class RunOptions:
     detector: str = "auto"
     pose2d: str = "auto"
     max_people: int = 1
+    device: str | None = None  # torch device of the 2D models (the lifter gets its own at load time)
     azimuth: float = 20.0
     elevation: float = 12.0
     progress: bool = True
@@ -127,7 +128,8 @@ class Pipeline:
                     disable=not self.options.progress, dynamic_ncols=True)
 
     def _detect(self, reader: VideoReader, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
-        estimator = build_pose_estimator(self.options.detector, self.options.pose2d, self.options.max_people)
+        estimator = build_pose_estimator(self.options.detector, self.options.pose2d, self.options.max_people,
+                                         self.options.device)
         frame_poses, image_size = [], None
         try:
             progress = self._progress(None, reader.header_frame_count or None, f"2D  {reader.path.name}")
