@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         videos = find_videos(args.input_dir) if args.input_dir else list(args.video)
         # Imported here so that --help and option errors answer without loading torch.
         from app.pipeline import Pipeline, RunOptions
+        from detectors.api import choose_models
         from lifters.api import load_lifter
 
+        choose_models(args.detector, args.pose2d, args.max_people)  # option errors now, not once per video
         lifter = load_lifter(args.lifter, args.device)
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -119,6 +119,8 @@ def test_bad_options_exit_2_with_one_line(tmp_path):
     assert code == 2 and "nonsense" in _single_error_line(stderr)
     code, _, stderr = _run_cli("--input-dir", str(tmp_path))
     assert code == 2 and "no video files" in _single_error_line(stderr)
+    code, _, stderr = _run_cli("--video", str(SAMPLE_CLIP), "--detector", "nonsense")
+    assert code == 2 and "unknown --detector 'nonsense'" in _single_error_line(stderr)
 
 
 def test_batch_reports_the_broken_video_and_completes_the_others(tmp_path):
