@@ -22,8 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("output"),
                         help="output folder; each video gets <output>/<stem>/ (default: ./output)")
     parser.add_argument("--gif", action="store_true", help="also write <stem>.gif")
-    parser.add_argument("--lifter", default="default",
-                        help="3D lifter: 'default', 'blazepose3d', 'mixste', 'strided' or a checkpoint path "
+    parser.add_argument("--lifter", default="auto",
+                        help="3D lifter: 'auto' (blazepose3d with the embedded BlazePose 2D, else mixste-synthetic), "
+                             "'blazepose3d', 'mixste-synthetic', 'mixste', 'strided' or a checkpoint path "
                              "(default: %(default)s)")
     parser.add_argument("--device", default=None,
                         help="torch device for the lifter, YOLO and HRNet (default: cuda if available)")
@@ -71,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         # Imported here so that --help and option errors answer without loading torch.
         from app.pipeline import Pipeline, RunOptions
         from detectors.api import choose_models
-        from lifters.api import load_lifter
+        from lifters.api import auto_lifter_spec, load_lifter
 
-        choose_models(args.detector, args.pose2d, args.max_people)  # option errors now, not once per video
-        lifter = load_lifter(args.lifter, args.device)
+        models_2d = choose_models(args.detector, args.pose2d, args.max_people)  # option errors now, not per video
+        lifter = load_lifter(auto_lifter_spec(*models_2d) if args.lifter == "auto" else args.lifter, args.device)
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

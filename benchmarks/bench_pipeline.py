@@ -25,10 +25,10 @@ def run_one(video: Path, output: Path) -> dict:
     """Runs inside the child process: one video through the pipeline with the default models."""
     sys.path.insert(0, str(REPO))
     from app.pipeline import Pipeline, RunOptions
-    from lifters.api import load_lifter
+    from lifters.api import auto_lifter_spec, load_lifter
 
     start = time.perf_counter()
-    lifter = load_lifter("default")
+    lifter = load_lifter(auto_lifter_spec("blazepose", "blazepose"))  # what the CLI's defaults run
     lifter_load_seconds = time.perf_counter() - start
     result = Pipeline(lifter, RunOptions(output_dir=output, progress=False)).run(video)
     return {"frames": result.num_frames, "seconds": result.seconds, "lifter_load_seconds": lifter_load_seconds,

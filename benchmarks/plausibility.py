@@ -115,12 +115,12 @@ def main() -> None:
     parser.add_argument("videos", nargs="*", type=Path, default=DEFAULT_VIDEOS)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    lifters = {"default": load_lifter("default"), "blazepose3d": load_lifter("blazepose3d")}
+    lifters = {"mixste-synthetic": load_lifter("mixste-synthetic"), "blazepose3d": load_lifter("blazepose3d")}
     options = RunOptions(output_dir=ROOT / "output", progress=False)
     columns = None
     for video in args.videos:
         reader = VideoReader(video)
-        raw_tracks, image_size = Pipeline(lifters["default"], options)._detect(reader, StageTimer())
+        raw_tracks, image_size = Pipeline(lifters["mixste-synthetic"], options)._detect(reader, StageTimer())
         tracks, corrected = correct_left_right_flips(raw_tracks)
         runs = [(name, lifter, tracks) for name, lifter in lifters.items()]
         runs.append(("blazepose3d, no flip fix", lifters["blazepose3d"], raw_tracks))

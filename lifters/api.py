@@ -54,13 +54,20 @@ class NetworkLifter:
         return self.runner(track.keypoints_2d)
 
 
-def load_lifter(spec: str = "default", device: str | None = None) -> NetworkLifter | BlazePose3DLifter:
-    """``spec``: 'default' (the project's trained MixSTE; untrained with a warning if its file is missing),
+def auto_lifter_spec(detector: str, pose2d: str) -> str:
+    """What ``--lifter auto`` runs for a resolved 2D stage (``detectors.api.choose_models``): BlazePose's own 3D
+    where the single-person BlazePose supplies it (it measured best on the real clips: README, "Choosing the
+    lifter"), else the project's trained MixSTE."""
+    return "blazepose3d" if (detector, pose2d) == ("blazepose", "blazepose") else "mixste-synthetic"
+
+
+def load_lifter(spec: str = "mixste-synthetic", device: str | None = None) -> NetworkLifter | BlazePose3DLifter:
+    """``spec``: 'mixste-synthetic' (the project's trained MixSTE; untrained with a warning if its file is missing),
     'blazepose3d' (BlazePose's own world landmarks, see ``lifters.blazepose3d``), 'mixste' or 'strided' (the
     published checkpoints, from the model cache; see weights/registry.toml), or the path of a checkpoint in any
     official format or the project's format."""
-    if spec == "default":
-        return _default_lifter(device)
+    if spec == "mixste-synthetic":
+        return _synthetic_lifter(device)
     if spec == "blazepose3d":  # BlazePose's own 3D; needs the 2D stage to be BlazePose
         return BlazePose3DLifter()
     if spec in PUBLISHED_FILES:
@@ -68,8 +75,8 @@ def load_lifter(spec: str = "default", device: str | None = None) -> NetworkLift
     elif Path(spec).suffix or "/" in spec or "\\" in spec:
         path = Path(spec).expanduser()
     else:
-        raise ValueError(f"unknown lifter {spec!r}; choose 'default', 'blazepose3d', 'mixste', 'strided' "
-                         "or a checkpoint path")
+        raise ValueError(f"unknown lifter {spec!r}; choose 'auto', 'blazepose3d', 'mixste-synthetic', 'mixste', "
+                         "'strided' or a checkpoint path")
     return lifter_from_checkpoint(read_checkpoint(path), path.name, device)
 
 
@@ -86,7 +93,7 @@ def lifter_from_checkpoint(checkpoint: LifterCheckpoint, source: str, device: st
     return NetworkLifter(runner, f"{MODEL_NAMES[checkpoint.kind]} ({source})")
 
 
-def _default_lifter(device: str | None) -> NetworkLifter:
+def _synthetic_lifter(device: str | None) -> NetworkLifter:
     if DEFAULT_WEIGHTS.exists():
         return lifter_from_checkpoint(read_checkpoint(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.name, device)
     warnings.warn(f"{DEFAULT_WEIGHTS} is missing: the lifter runs with UNTRAINED weights, "

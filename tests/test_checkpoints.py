@@ -180,7 +180,7 @@ def test_unreadable_and_foreign_files_get_one_line_errors(tmp_path):
 
 
 def test_unknown_spec_and_missing_published_file(tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="unknown lifter 'videopose'; choose 'default', .*'mixste', 'strided' or a checkpoint path"):
+    with pytest.raises(ValueError, match="unknown lifter 'videopose'; choose 'auto', .*'mixste', 'strided' or a checkpoint path"):
         load_lifter("videopose")
     monkeypatch.setenv("VIDEO3D_CACHE", str(tmp_path))
     with pytest.raises(ModelFileError, match=rf"save it as {tmp_path / 'strided_no_refine_351.pth'}"):
