@@ -32,7 +32,8 @@ def test_sample_clip_end_to_end(tmp_path):
     assert data["scores_2d"].shape == (1, 230, 17) and data["scores_2d"].dtype == np.float32
     assert data["keypoints_3d"].shape == (1, 230, 17, 3) and data["keypoints_3d"].dtype == np.float32
     assert data["valid"].shape == (1, 230) and data["valid"].dtype == bool
-    assert data["valid"].sum() > 200
+    # BlazePose follows the man on the roof for frames 3-168, then jumps to the woman: another person, another track.
+    assert data["valid"].sum() > 150
     assert float(data["fps"]) == 30.0 and tuple(data["image_size"]) == (1768, 994)
     assert tuple(data["joint_names"][[0, 10, 16]]) == ("pelvis", "head", "right_wrist")
     np.testing.assert_array_equal(data["keypoints_3d"][..., 0, :], 0)
