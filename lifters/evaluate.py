@@ -3,7 +3,7 @@
     python -m lifters.evaluate --weights weights/mixste_synthetic.pt [--synthetic 200] [--h36m-dir DIR]
 
 ``--weights`` takes anything ``lifters.api.load_lifter`` takes (a checkpoint path in the project's or an official
-format, 'default', 'mixste', 'strided'). Errors are reported in millimetres: MPJPE (protocol 1), P-MPJPE
+format, 'mixste-synthetic', 'mixste', 'strided'). Errors are reported in millimetres: MPJPE (protocol 1), P-MPJPE
 (protocol 2, Procrustes-aligned per frame), N-MPJPE (scale-aligned) and MPJVE (velocity, mm per frame), on
 root-relative H36M-17 poses, with flip test-time augmentation (the lifter runners do it).
 

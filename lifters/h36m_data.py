@@ -48,7 +48,8 @@ class H36MSequence:
 
 
 def world_to_camera(points: np.ndarray, orientation: np.ndarray, translation: np.ndarray) -> np.ndarray:
-    """(..., 3) world metres → camera frame: rotate (x − t) by the inverse of the camera's (w, x, y, z) quaternion."""
+    """(..., 3) world metres → camera frame: rotate (x − t) by the inverse of the camera's (w, x, y, z)
+    quaternion."""
     inverse = np.asarray(orientation, np.float64) * np.array([1, -1, -1, -1])
     return quaternion_rotate(inverse, np.asarray(points, np.float64) - np.asarray(translation, np.float64))
 

@@ -158,7 +158,8 @@ class Trainer:
 
     def load_state(self, checkpoint: dict) -> None:
         if checkpoint["config"] != self.config["model"]:
-            raise ValueError(f"checkpoint model {checkpoint['config']} differs from the config's {self.config['model']}")
+            raise ValueError(f"checkpoint model {checkpoint['config']} differs from the config's "
+                             f"{self.config['model']}")
         self.model.load_state_dict(checkpoint["state_dict"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.step = checkpoint["step"]

@@ -47,7 +47,8 @@ def test_p_mpjpe_of_a_collapsed_prediction_is_the_distance_to_the_target_centre(
 def test_n_mpjpe_removes_scale_only():
     assert n_mpjpe(STRETCHED[None], CROSS[None]) == pytest.approx(0.3)  # same best scale 0.6, no translation
     assert n_mpjpe(2.5 * CROSS[None], CROSS[None]) == pytest.approx(0.0)
-    # A shift cannot be scaled away: best scale Σ p·t / Σ |p|² = 4 / 8 = 0.5, each joint then off by (∓0.5, 0, 0.5).
+    # A shift cannot be scaled away: best scale Σ p·t / Σ |p|² = 4 / 8 = 0.5, each joint then off by
+    # (∓0.5, 0, 0.5).
     shifted = CROSS + np.array([0.0, 0, 1])
     assert n_mpjpe(shifted[None], CROSS[None]) == pytest.approx(np.sqrt(0.5))
 
