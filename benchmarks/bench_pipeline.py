@@ -19,16 +19,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from lifters.api import auto_lifter_spec  # noqa: E402
+
+DEFAULT_LIFTER = auto_lifter_spec("blazepose", "blazepose")  # what the CLI's defaults run
 
 
-def run_one(video: Path, output: Path) -> dict:
-    """Runs inside the child process: one video through the pipeline with the default models."""
-    sys.path.insert(0, str(REPO))
+def run_one(video: Path, output: Path, lifter_spec: str) -> dict:
+    """Runs inside the child process: one video through the pipeline with the default 2D stage."""
     from app.pipeline import Pipeline, RunOptions
-    from lifters.api import auto_lifter_spec, load_lifter
+    from lifters.api import load_lifter
 
     start = time.perf_counter()
-    lifter = load_lifter(auto_lifter_spec("blazepose", "blazepose"))  # what the CLI's defaults run
+    lifter = load_lifter(lifter_spec)
     lifter_load_seconds = time.perf_counter() - start
     result = Pipeline(lifter, RunOptions(output_dir=output, progress=False)).run(video)
     return {"frames": result.num_frames, "seconds": result.seconds, "lifter_load_seconds": lifter_load_seconds,
@@ -36,8 +39,9 @@ def run_one(video: Path, output: Path) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def measure(video: Path, output: Path) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--one", str(video), "--output", str(output)],
+def measure(video: Path, output: Path, lifter_spec: str = DEFAULT_LIFTER) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--one", str(video), "--output", str(output),
+                             "--lifter", lifter_spec],
                             capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -66,13 +70,15 @@ def main() -> None:
     parser.add_argument("--media", type=Path, default=REPO.parent / "shared" / "media")
     parser.add_argument("--output", type=Path, default=Path(tempfile.gettempdir()) / "bench_pipeline")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--lifter", default=DEFAULT_LIFTER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.output)))
+        print(json.dumps(run_one(args.one, args.output, args.lifter)))
         return
 
     sample = REPO / "videos" / "sports2d_demo.mp4"
     speed = measure(sample, args.output)
+    speed_network = measure(sample, args.output, "mixste-synthetic")
     dancer = args.media / "dancer.avi"
     dancer_cut = cut(dancer, args.output / "dancer_200.avi", 200) if dancer.exists() else None
     memory = [(dancer_cut, measure(dancer_cut, args.output)), (dancer, measure(dancer, args.output))] \
@@ -81,12 +87,15 @@ def main() -> None:
     print(f"### End-to-end pipeline (default models)\n\nCommand: `python benchmarks/bench_pipeline.py`; "
           f"machine: {platform.machine()}, {os.cpu_count()} cores, torch CPU; each run in a fresh process.\n")
     frames = speed["frames"]
-    print(f"**{sample.name}** ({frames} frames, 1768×994): {speed['seconds']:.1f} s → "
-          f"**{frames / speed['seconds']:.1f} frames/s end to end** (plus {speed['lifter_load_seconds']:.1f} s to "
-          "load the lifter once).\n")
-    print("| stage | seconds | frames/s | share of the run |\n|---|---|---|---|")
-    for stage, seconds in speed["stages"].items():
-        print(f"| {stage} | {seconds:.2f} | {frames / seconds:.0f} | {100 * seconds / speed['seconds']:.0f} % |")
+    for lifter_spec, result in ((DEFAULT_LIFTER, speed), ("mixste-synthetic", speed_network)):
+        print(f"**{sample.name}** ({frames} frames, 1768×994), `--lifter {lifter_spec}`: {result['seconds']:.1f} s → "
+              f"**{frames / result['seconds']:.1f} frames/s end to end** (plus {result['lifter_load_seconds']:.1f} s "
+              "to load the lifter once).\n")
+        print("| stage | seconds | frames/s | share of the run |\n|---|---|---|---|")
+        for stage, seconds in result["stages"].items():
+            print(f"| {stage} | {seconds:.2f} | {frames / max(seconds, 1e-9):.0f} | "
+                  f"{100 * seconds / result['seconds']:.0f} % |")
+        print()
     if memory:
         print("\n| clip | frames | seconds | frames/s | peak RSS (MB) |\n|---|---|---|---|---|")
         for video, result in memory:
