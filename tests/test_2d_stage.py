@@ -10,8 +10,8 @@ import torch
 
 from detectors import api, hrnet
 from detectors.two_stage import DetectThenPose
+from conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 VTEST = SHARED / "media" / "vtest.avi"
 needs_vtest = pytest.mark.skipif(not VTEST.exists(), reason="../shared/media/vtest.avi not available")
 HRNET_W32 = "td-hm_hrnet-w32_8xb64-210e_coco-256x192-81c58e40_20220909.pth"

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from detectors import hrnet
+from conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
 needs_fixtures = pytest.mark.skipif(not (FIXTURES / "hrnet_w32_256x192_parity.pt").exists(),
                                     reason="../shared/fixtures not available")

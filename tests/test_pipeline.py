@@ -9,8 +9,8 @@ import pytest
 from app.cli import main, output_names
 from app.pipeline import Pipeline, RunOptions
 from detectors.base import PoseTracks
-from tests.conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
-from tests.test_video_io import probe
+from conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
+from test_video_io import probe
 
 NPZ_KEYS = {"keypoints_2d", "scores_2d", "keypoints_3d", "valid", "track_ids", "fps", "image_size", "joint_names",
             "lifter"}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,8 @@ import torch
 from torch import nn
 
 from detectors import topdown
+from conftest import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CASES = SHARED / "fixtures" / "hrnet_prepost_cases.npz"
 needs_cases = pytest.mark.skipif(not CASES.exists(), reason="../shared/fixtures/hrnet_prepost_cases.npz not available")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ import torch
 from lifters.api import load_lifter
 from lifters.checkpoints import read_checkpoint
 from lifters.train import Trainer, TrainingConfig, learning_rate_at, load_config, train
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SMOKE_CONFIG = REPO / "lifters" / "configs" / "smoke.toml"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from app.errors import InputError
 from app.video_io import GifWriter, Mp4Writer, VideoReader
-from tests.conftest import write_clip
+from conftest import write_clip
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
