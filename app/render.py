@@ -87,14 +87,15 @@ class Panel3D:
 
     def _draw_background(self) -> np.ndarray:
         image = np.full((self.size, self.size, 3), 250, np.uint8)
-        grid = np.arange(-self.extent, self.extent + 1e-6, 0.25 if self.extent <= 1.5 else 0.5)
+        spacing = 0.25 if self.extent <= 1.5 else 0.5
+        grid = np.arange(-self.extent, self.extent + 1e-6, spacing)
         for value in grid:
             for start, end in (((value, -self.extent, 0), (value, self.extent, 0)),
                                ((-self.extent, value, 0), (self.extent, value, 0))):
                 pixels, _ = self.project(np.array([start, end], np.float64))
                 cv2.line(image, tuple(np.round(pixels[0] * 16).astype(int)), tuple(np.round(pixels[1] * 16).astype(int)),
                          (205, 205, 205), 1, cv2.LINE_AA, shift=4)
-        cv2.putText(image, "3D (m), ground grid 0.25 m" if self.extent <= 1.5 else "3D (m), ground grid 0.5 m",
+        cv2.putText(image, f"3D (m), ground grid {spacing:g} m",
                     (10, self.size - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (120, 120, 120), 1, cv2.LINE_AA)
         return image
 

@@ -5,7 +5,7 @@ upright input frame (x to the right, y down); scores are confidences in [0, 1].
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,7 +66,6 @@ class PoseTracks:
     valid: np.ndarray
     track_ids: np.ndarray
     world_keypoints: np.ndarray | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def num_people(self) -> int:

@@ -174,6 +174,4 @@ def correct_left_right_flips(tracks: PoseTracks) -> tuple[PoseTracks, np.ndarray
             scores[person, frame] = scores[person, frame, perm]
             if world is not None:
                 world[person, frame] = _relabel_world(world[person, frame], int(labelling))
-    corrected = replace(tracks, keypoints=keypoints, scores=scores, world_keypoints=world,
-                        notes=list(tracks.notes))
-    return corrected, corrected_frames
+    return replace(tracks, keypoints=keypoints, scores=scores, world_keypoints=world), corrected_frames

@@ -64,12 +64,6 @@ def normalize_screen_coordinates(keypoints: np.ndarray, width: int, height: int)
     return (keypoints / width * 2 - np.array([1, height / width], keypoints.dtype)).astype(keypoints.dtype)
 
 
-def image_coordinates(normalized: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Inverse of ``normalize_screen_coordinates``."""
-    normalized = np.asarray(normalized)
-    return ((normalized + np.array([1, height / width], normalized.dtype)) * width / 2).astype(normalized.dtype)
-
-
 def flip_pose(pose: np.ndarray) -> np.ndarray:
     """Mirror H36M-17 poses (..., 17, C): negate x and swap the left and right joints."""
     flipped = np.array(pose, copy=True)
