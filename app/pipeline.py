@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -22,6 +22,7 @@ from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
 from detectors.base import PoseTracks
+from detectors.face_cue import FaceCue
 from detectors.flip_correction import correct_left_right_flips
 from detectors.tracking import assemble_tracks
 from lifters.api import Track2D
@@ -113,6 +114,57 @@ def world_poses(keypoints_3d: np.ndarray, keypoints_2d_normalized: np.ndarray, s
     return world
 
 
+def _progress_bar(options: RunOptions, iterable, total: int | None, description: str):
+    return tqdm(iterable, total=total, desc=description, unit="frame", leave=False, disable=not options.progress,
+                dynamic_ncols=True)
+
+
+def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
+    """The 2D stage over a whole clip: keypoints, face cue, tracking → (tracks before flip correction, (W, H) px)."""
+    estimator = build_pose_estimator(options.detector, options.pose2d, options.max_people, options.device)
+    face_cue = FaceCue()
+    frame_poses, image_size = [], None
+    try:
+        progress = _progress_bar(options, None, reader.header_frame_count or None, f"2D  {reader.path.name}")
+        for batch in _batches(timer.timed_iter("decode", reader), BATCH_FRAMES):
+            image_size = image_size or (batch[0].shape[1], batch[0].shape[0])
+            with timer("2d"):
+                batch_poses = estimator(batch)
+            with timer("face"):
+                frame_poses.extend(replace(poses, face_visible=face_cue(frame, poses.keypoints))
+                                   for frame, poses in zip(batch, batch_poses))
+            progress.update(len(batch))
+        progress.close()
+    finally:
+        estimator.close()
+        face_cue.close()
+    if not frame_poses:
+        raise InputError(f"{reader.path}: no decodable frames")
+    with timer("2d"):
+        tracks = assemble_tracks(frame_poses, options.max_people)
+    if not tracks.valid.any():
+        raise InputError(f"{reader.path}: no person found in any of its {len(frame_poses)} frames")
+    return tracks, image_size
+
+
+def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, image_size: tuple[int, int]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """→ H36M keypoints_2d (P, T, 17, 2) px, scores (P, T, 17), normalised filled 2D (P, T, 17, 2), 3D (P, T, 17, 3)."""
+    keypoints_2d, scores_2d = coco_to_h36m(tracks.keypoints, tracks.scores)
+    keypoints_2d[~tracks.valid] = 0.0
+    scores_2d[~tracks.valid] = 0.0
+    normalized = np.zeros_like(keypoints_2d)
+    keypoints_3d = np.zeros(keypoints_2d.shape[:3] + (3,), np.float32)
+    for person in range(tracks.num_people):
+        valid = tracks.valid[person]
+        normalized[person] = normalize_screen_coordinates(fill_gaps(keypoints_2d[person], valid), *image_size)
+        world = None
+        if tracks.world_keypoints is not None:
+            world = fill_gaps(tracks.world_keypoints[person], valid)
+        keypoints_3d[person] = lifter(Track2D(normalized[person], scores_2d[person], world))
+    return keypoints_2d, scores_2d, normalized, keypoints_3d
+
+
 class Pipeline:
     """Processes videos one after another with one loaded lifter.
 
@@ -123,49 +175,6 @@ class Pipeline:
         self.lifter = lifter
         self.options = options
 
-    def _progress(self, iterable, total: int | None, description: str):
-        return tqdm(iterable, total=total, desc=description, unit="frame", leave=False,
-                    disable=not self.options.progress, dynamic_ncols=True)
-
-    def _detect(self, reader: VideoReader, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
-        estimator = build_pose_estimator(self.options.detector, self.options.pose2d, self.options.max_people,
-                                         self.options.device)
-        frame_poses, image_size = [], None
-        try:
-            progress = self._progress(None, reader.header_frame_count or None, f"2D  {reader.path.name}")
-            for batch in _batches(timer.timed_iter("decode", reader), BATCH_FRAMES):
-                image_size = image_size or (batch[0].shape[1], batch[0].shape[0])
-                with timer("2d"):
-                    frame_poses.extend(estimator(batch))
-                progress.update(len(batch))
-            progress.close()
-        finally:
-            estimator.close()
-        if not frame_poses:
-            raise InputError(f"{reader.path}: no decodable frames")
-        with timer("2d"):
-            tracks = assemble_tracks(frame_poses, self.options.max_people)
-        if not tracks.valid.any():
-            raise InputError(f"{reader.path}: no person found in any of its {len(frame_poses)} frames")
-        return tracks, image_size
-
-    def _lift(self, tracks: PoseTracks, image_size: tuple[int, int]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """→ H36M keypoints_2d (P, T, 17, 2) px, scores (P, T, 17), normalised filled 2D (P, T, 17, 2), 3D (P, T, 17, 3)."""
-        keypoints_2d, scores_2d = coco_to_h36m(tracks.keypoints, tracks.scores)
-        keypoints_2d[~tracks.valid] = 0.0
-        scores_2d[~tracks.valid] = 0.0
-        normalized = np.zeros_like(keypoints_2d)
-        keypoints_3d = np.zeros(keypoints_2d.shape[:3] + (3,), np.float32)
-        for person in range(tracks.num_people):
-            valid = tracks.valid[person]
-            normalized[person] = normalize_screen_coordinates(fill_gaps(keypoints_2d[person], valid), *image_size)
-            world = None
-            if tracks.world_keypoints is not None:
-                world = fill_gaps(tracks.world_keypoints[person], valid)
-            keypoints_3d[person] = self.lifter(Track2D(normalized[person], scores_2d[person], world))
-        return keypoints_2d, scores_2d, normalized, keypoints_3d
-
     def run(self, video: str | Path, output_name: str | None = None) -> VideoResult:
         """Process one video into ``<output_dir>/<output_name or stem>/``."""
         start = time.perf_counter()
@@ -173,12 +182,12 @@ class Pipeline:
         reader = VideoReader(video)
         stem = output_name or reader.path.stem
         output_dir = Path(self.options.output_dir) / stem
-        tracks, image_size = self._detect(reader, timer)
+        tracks, image_size = detect_people(reader, self.options, timer)
         with timer("2d"):
             tracks, flip_corrected_frames = correct_left_right_flips(tracks)
         num_frames = tracks.num_frames
         with timer("lift"):
-            keypoints_2d, scores_2d, normalized, keypoints_3d = self._lift(tracks, image_size)
+            keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size)
 
         output_dir.mkdir(parents=True, exist_ok=True)
         save_keypoints(output_dir / f"{stem}_keypoints.npz", keypoints_2d, scores_2d, keypoints_3d,
@@ -192,7 +201,7 @@ class Pipeline:
         with Mp4Writer(output_dir / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
             frames = timer.timed_iter("decode", reader)
             frame = None
-            for index in self._progress(range(num_frames), num_frames, f"3D  {reader.path.name}"):
+            for index in _progress_bar(self.options, range(num_frames), num_frames, f"3D  {reader.path.name}"):
                 # A second decode can end early on damaged files: hold the last frame so no output frame is lost.
                 frame = next(frames, frame)
                 if frame is None:

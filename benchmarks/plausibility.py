@@ -26,7 +26,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.pipeline import Pipeline, RunOptions, StageTimer  # noqa: E402
+from app.pipeline import RunOptions, StageTimer, detect_people, lift_people  # noqa: E402
 from app.video_io import VideoReader  # noqa: E402
 from detectors.flip_correction import correct_left_right_flips  # noqa: E402
 from lifters.api import load_lifter  # noqa: E402
@@ -120,13 +120,13 @@ def main() -> None:
     columns = None
     for video in args.videos:
         reader = VideoReader(video)
-        raw_tracks, image_size = Pipeline(lifters["mixste-synthetic"], options)._detect(reader, StageTimer())
+        raw_tracks, image_size = detect_people(reader, options, StageTimer())
         tracks, corrected = correct_left_right_flips(raw_tracks)
         runs = [(name, lifter, tracks) for name, lifter in lifters.items()]
         runs.append(("blazepose3d, no flip fix", lifters["blazepose3d"], raw_tracks))
         runs.append(("BlazePose world, raw", lambda track: coco_world_to_h36m(track.world_keypoints), raw_tracks))
         for name, lifter, lifted_tracks in runs:
-            _, _, normalized, poses = Pipeline(lifter, options)._lift(lifted_tracks, image_size)
+            _, _, normalized, poses = lift_people(lifter, lifted_tracks, image_size)
             row = metrics(poses[0], normalized[0], lifted_tracks.valid[0], reader.fps)
             if columns is None:
                 columns = list(row)

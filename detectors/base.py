@@ -27,6 +27,8 @@ class FramePoses:
     scores: (N, 17) float32 per-joint confidence.
     world_keypoints: (N, 17, 3) float32 metres, COCO-17, from models that predict 3D themselves
         (BlazePose's world landmarks: hip-centred, x right, y down, z away from the camera); None otherwise.
+    face_visible: (N,) bool, True where a face detector saw a face at the person's head (``detectors.face_cue``);
+        None when not looked for.
     """
 
     boxes: np.ndarray
@@ -34,6 +36,7 @@ class FramePoses:
     keypoints: np.ndarray
     scores: np.ndarray
     world_keypoints: np.ndarray | None = None
+    face_visible: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> "FramePoses":
@@ -58,6 +61,7 @@ class PoseTracks:
     valid: (P, T) bool, True where the person was detected in that frame.
     track_ids: (P,) int64, stable ids (also the colour index when rendering).
     world_keypoints: (P, T, 17, 3) float32 metres or None (see ``FramePoses``).
+    face_visible: (P, T) bool or None (see ``FramePoses``); False where absent.
     """
 
     keypoints: np.ndarray
@@ -66,6 +70,7 @@ class PoseTracks:
     valid: np.ndarray
     track_ids: np.ndarray
     world_keypoints: np.ndarray | None = None
+    face_visible: np.ndarray | None = None
 
     @property
     def num_people(self) -> int:

@@ -34,7 +34,7 @@ def box_around(keypoints: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """MediaPipe's C++ start-up messages (TFLite, absl) go straight to file descriptor 2; hide them."""
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
@@ -81,14 +81,13 @@ class BlazePoseEstimator:
         )
 
     def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
-        if self._pose is None:
-            from mediapipe.python.solutions import pose as mp_pose
+        # The graph's C++ parts log to stderr as they start and when tracking is lost (vtest.avi); keep it quiet.
+        with native_stderr_silenced():
+            if self._pose is None:
+                from mediapipe.python.solutions import pose as mp_pose
 
-            # The graph is built and first run in one quiet stretch: its C++ parts log to stderr as they start.
-            with _native_stderr_silenced():
                 self._pose = mp_pose.Pose(**self._settings)
-                return [self._one(frame) for frame in frames]
-        return [self._one(frame) for frame in frames]
+            return [self._one(frame) for frame in frames]
 
     def close(self) -> None:
         if self._pose is not None:

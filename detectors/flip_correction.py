@@ -9,11 +9,18 @@ programming (Viterbi) over the clip, minimising
   shows up as a jump;
 - twist: shoulders and hips pointing in opposite directions (a 180° twist of the trunk is anatomically impossible),
   which catches legs-only and arms-only swaps; in 2D, and in 3D from BlazePose's world keypoints when supplied;
+- facing: where a face detector saw a face at the head (``detectors.face_cue``), the person faces the camera, so
+  their left shoulder and hip must lie to the right of the right ones in the image. This catches the stretches
+  where the detector believes in a back view with all its joints (face included) agreeing, entered through a
+  near-profile pose where motion cannot tell a label swap from a real turn;
 - a small prior for each swapped group and frame (the detector is right most of the time), and a penalty for each
   change of labelling (swaps come in stretches, not single noisy frames).
 
 The face (eyes, ears) is relabelled with the arms. A swapped group's world keypoints are relabelled and mirrored in
-depth about the hip centre: a detector that swaps a group believes that group faces the other way.
+depth about the hip centre where they share the 2D's mistake (the group's left shoulder or hip clearly on the same
+image side as in the 2D): a detector that swaps a group believes that group faces the other way. Where BlazePose's
+3D already has the sides right, or sees the trunk side-on (it moves smoothly through some of its own 2D swaps),
+relabelling it would create a flip.
 BlazePose's 3D motion is deliberately not a cost: on the dancer clip its world keypoints move smoothly through its
 own 2D swaps, and adding their motion made the choice worse against the dancer's red left glove (BENCHMARKS.md).
 """
@@ -38,6 +45,9 @@ SWAP_PRIOR = 0.05         # per swapped group per frame
 TWIST_WEIGHT = 2.0        # per unit of negative shoulder·hip dot product (normalised)
 MOTION_CAP = 1.0          # one joint's motion cost is capped (torso lengths): outliers are not swaps
 WORLD_TWIST_UNIT_M = 0.3  # about a shoulder or hip width
+WORLD_SIDE_MIN_M = 0.1    # world shoulders or hips closer in x than this are seen side-on: their side is noise
+FACE_WEIGHT = 4.0         # per torso length a shoulder or hip lies on the wrong side while a face is seen
+FACE_MARGIN = 0.05        # torso lengths: near a profile (BlazeFace also fires there) the side says nothing
 
 
 def _group_joints(pairs: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
@@ -69,6 +79,18 @@ def _relabel_world(world: np.ndarray, labelling: int) -> np.ndarray:
     relabelled = world[..., _swap_permutation(labelling), :].copy()
     relabelled[..., _mirror_mask(labelling), 2] *= -1
     return relabelled
+
+
+def _world_labelling(keypoints: np.ndarray, world: np.ndarray, labelling: int) -> int:
+    """The part of a frame's 2D ``labelling`` that its world keypoints share: the swapped groups whose shoulders (arms)
+    or hips (legs) lie clearly (WORLD_SIDE_MIN_M) on the same sides in the world (17, 3) as in the 2D (17, 2)."""
+    shared = 0
+    for bit, (left, right) in enumerate(((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP))):
+        side_world = world[left, 0] - world[right, 0]
+        same_side = np.sign(keypoints[left, 0] - keypoints[right, 0]) == np.sign(side_world)
+        if labelling >> bit & 1 and same_side and abs(side_world) >= WORLD_SIDE_MIN_M:
+            shared |= 1 << bit
+    return shared
 
 
 def _pair_motion(current: np.ndarray, previous: np.ndarray, unit: float) -> np.ndarray:
@@ -109,6 +131,16 @@ def _world_twist_cost(world: np.ndarray) -> np.ndarray:
     return costs
 
 
+def _facing_camera_cost(keypoints: np.ndarray, face_visible: np.ndarray, unit: float) -> np.ndarray:
+    """(F, 4) cost of each labelling: frames with a face seen (F,) bool want left x > right x (F, 17, 2 pixels)."""
+    costs = np.zeros((len(keypoints), NUM_LABELLINGS))
+    for bit, (left, right) in enumerate(((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP))):
+        left_minus_right = (keypoints[:, left, 0] - keypoints[:, right, 0]) / unit
+        signs = np.array([-1 if labelling >> bit & 1 else 1 for labelling in range(NUM_LABELLINGS)])
+        costs += np.maximum(0.0, -left_minus_right[:, None] * signs - FACE_MARGIN)
+    return FACE_WEIGHT * np.asarray(face_visible, bool)[:, None] * costs
+
+
 def _viterbi(unary: np.ndarray, pair_costs: np.ndarray) -> np.ndarray:
     """Best labelling per frame.
 
@@ -132,11 +164,13 @@ def _viterbi(unary: np.ndarray, pair_costs: np.ndarray) -> np.ndarray:
     return labelling
 
 
-def choose_labellings(keypoints: np.ndarray, world_keypoints: np.ndarray | None = None) -> np.ndarray:
+def choose_labellings(keypoints: np.ndarray, world_keypoints: np.ndarray | None = None,
+                      face_visible: np.ndarray | None = None) -> np.ndarray:
     """The labelling (0 as detected, 1 arms swapped, 2 legs swapped, 3 both) of each of F detected frames.
 
     keypoints: (F, 17, 2) pixels, COCO-17, the frames where one person was detected, in time order.
     world_keypoints: (F, 17, 3) metres (x right, y down, z away from the camera) or None.
+    face_visible: (F,) bool, a face seen at the head, or None.
     """
     keypoints = np.asarray(keypoints, np.float64)
     if len(keypoints) == 0:
@@ -151,6 +185,8 @@ def choose_labellings(keypoints: np.ndarray, world_keypoints: np.ndarray | None 
     pair_costs = _pair_motion(keypoints[1:], keypoints[:-1], torso_px)
     if world_keypoints is not None:
         unary = unary + _world_twist_cost(np.asarray(world_keypoints, np.float64))
+    if face_visible is not None:
+        unary = unary + _facing_camera_cost(keypoints, face_visible, torso_px)
     return _viterbi(unary, pair_costs)
 
 
@@ -166,12 +202,15 @@ def correct_left_right_flips(tracks: PoseTracks) -> tuple[PoseTracks, np.ndarray
     for person in range(tracks.num_people):
         frames = np.flatnonzero(tracks.valid[person])
         person_world = None if world is None else world[person, frames]
-        labellings = choose_labellings(keypoints[person, frames], person_world)
+        person_faces = None if tracks.face_visible is None else tracks.face_visible[person, frames]
+        labellings = choose_labellings(keypoints[person, frames], person_world, person_faces)
         corrected_frames[person] = int((labellings != 0).sum())
         for frame, labelling in zip(frames[labellings != 0], labellings[labellings != 0]):
             perm = _swap_permutation(int(labelling))
             keypoints[person, frame] = keypoints[person, frame, perm]
             scores[person, frame] = scores[person, frame, perm]
             if world is not None:
-                world[person, frame] = _relabel_world(world[person, frame], int(labelling))
+                world_labelling = _world_labelling(tracks.keypoints[person, frame], world[person, frame],
+                                                   int(labelling))
+                world[person, frame] = _relabel_world(world[person, frame], world_labelling)
     return replace(tracks, keypoints=keypoints, scores=scores, world_keypoints=world), corrected_frames

@@ -177,6 +177,8 @@ def assemble_tracks(frames: list[FramePoses], max_people: int = 1, min_track_fra
     valid = np.zeros((num_people, num_frames), bool)
     has_world = any(frame.world_keypoints is not None for frame in frames)
     world = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 3), np.float32) if has_world else None
+    has_faces = any(frame.face_visible is not None for frame in frames)
+    face_visible = np.zeros((num_people, num_frames), bool) if has_faces else None
     for person, track in enumerate(chosen):
         for index, detection in track.detections.items():
             frame = frames[index]
@@ -184,4 +186,6 @@ def assemble_tracks(frames: list[FramePoses], max_people: int = 1, min_track_fra
             boxes[person, index], valid[person, index] = frame.boxes[detection], True
             if world is not None and frame.world_keypoints is not None:
                 world[person, index] = frame.world_keypoints[detection]
-    return PoseTracks(keypoints, scores, boxes, valid, np.arange(num_people, dtype=np.int64), world)
+            if face_visible is not None and frame.face_visible is not None:
+                face_visible[person, index] = frame.face_visible[detection]
+    return PoseTracks(keypoints, scores, boxes, valid, np.arange(num_people, dtype=np.int64), world, face_visible)

@@ -1,4 +1,6 @@
 """Left/right flip correction on synthetic tracks with injected swap stretches."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,57 @@ def test_person_never_detected_and_no_people():
                        np.zeros((0, 5, 4), np.float32), np.zeros((0, 5), bool), np.zeros(0, np.int64))
     corrected, counts = correct_left_right_flips(empty)
     assert counts.shape == (0,) and corrected.keypoints.shape == (0, 5, 17, 2)
+
+
+def sliding_back_view(num_frames: int = 160) -> np.ndarray:
+    """A person facing the camera whose left and right keypoints the detector slides across each other over frames
+    40–50 and back over 90–100 (a believed turn to a back view and back, through a profile): (T, 17, 2) pixels."""
+    keypoints, _ = walking_person(num_frames)
+    centre_x = keypoints[:, :, 0].mean(1, keepdims=True)
+    across = np.interp(np.arange(num_frames), [0, 40, 50, 90, 100, num_frames], [1, 1, -1, -1, 1, 1])
+    keypoints[:, :, 0] = centre_x + (keypoints[:, :, 0] - centre_x) * across[:, None]
+    return keypoints
+
+
+def test_a_gradual_swap_needs_the_face_cue():
+    keypoints = sliding_back_view()
+    # Motion alone cannot tell this from a real turn: nothing is relabelled.
+    np.testing.assert_array_equal(choose_labellings(keypoints), 0)
+    # A face seen throughout means the person faces the camera: the believed back view is relabelled.
+    labellings = choose_labellings(keypoints, face_visible=np.ones(len(keypoints), bool))
+    np.testing.assert_array_equal(labellings[50:90], 3)
+    np.testing.assert_array_equal(labellings[:45], 0)
+    np.testing.assert_array_equal(labellings[96:], 0)
+    corrected, counts = correct_left_right_flips(
+        replace(make_tracks(keypoints), face_visible=np.ones((1, len(keypoints)), bool)))
+    assert 40 <= counts[0] <= 50
+    for left, right in ((5, 6), (11, 12)):
+        assert (corrected.keypoints[0, :, left, 0] >= corrected.keypoints[0, :, right, 0]).all()
+
+
+def test_a_face_seen_only_around_the_profile_does_not_outweigh_continuity():
+    keypoints = sliding_back_view()
+    face_visible = np.zeros(len(keypoints), bool)
+    face_visible[44:47] = True  # shoulders 8 px apart (0.13 torso lengths) or less, on either side
+    np.testing.assert_array_equal(choose_labellings(keypoints, face_visible=face_visible), 0)
+
+
+def test_faces_seen_on_a_clean_track_change_nothing():
+    keypoints, world = walking_person()
+    np.testing.assert_array_equal(choose_labellings(keypoints, world, np.ones(len(keypoints), bool)), 0)
+
+
+@pytest.mark.parametrize("world_shares_the_swap, world_width_scale", [(False, 1.0), (True, 0.2)])
+def test_world_keypoints_right_already_or_side_on_are_left_alone(world_shares_the_swap, world_width_scale):
+    """The 2D swaps the whole body; the 3D either keeps its left on the image right, or shares the swap but sees the
+    trunk side-on (shoulders 0.07 m, hips 0.04 m apart in x), where its side is noise."""
+    clean, clean_world = walking_person()
+    keypoints, world = clean.copy(), clean_world.copy()
+    world[..., 0] *= world_width_scale
+    swap(keypoints, slice(100, 130), ARM_PAIRS + LEG_PAIRS)
+    if world_shares_the_swap:
+        swap(world, slice(100, 130), ARM_PAIRS + LEG_PAIRS, mirror_depth=True)
+    corrected, counts = correct_left_right_flips(make_tracks(keypoints, world))
+    np.testing.assert_array_equal(counts, [30])
+    np.testing.assert_allclose(corrected.keypoints[0], clean)
+    np.testing.assert_array_equal(corrected.world_keypoints[0], world)

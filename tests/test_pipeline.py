@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.cli import main, output_names
-from app.pipeline import Pipeline, RunOptions
+from app.pipeline import lift_people
 from detectors.base import PoseTracks
 from conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
 from test_video_io import probe
@@ -68,7 +68,7 @@ class _RecordingLifter:
         return np.zeros(track.keypoints_2d.shape[:2] + (3,), np.float32)
 
 
-def test_lifter_gets_interpolated_2d_with_zero_confidence_in_gaps(tmp_path):
+def test_lifter_gets_interpolated_2d_with_zero_confidence_in_gaps():
     keypoints = np.zeros((1, 5, 17, 2), np.float32)
     keypoints[0, 1] = 100
     keypoints[0, 3] = 300
@@ -76,7 +76,7 @@ def test_lifter_gets_interpolated_2d_with_zero_confidence_in_gaps(tmp_path):
     scores = np.where(valid[..., None], 0.9, 0.0).astype(np.float32) * np.ones((1, 5, 17), np.float32)
     tracks = PoseTracks(keypoints, scores, np.zeros((1, 5, 4), np.float32), valid, np.zeros(1, np.int64))
     lifter = _RecordingLifter()
-    Pipeline(lifter, RunOptions(output_dir=tmp_path))._lift(tracks, (400, 400))
+    lift_people(lifter, tracks, (400, 400))
     track = lifter.tracks[0]
     # Pelvis = mean of the hips: 100, 100, 200, 300, 300 px → normalised x = px / 400 * 2 − 1.
     np.testing.assert_allclose(track.keypoints_2d[:, 0, 0], [-0.5, -0.5, 0.0, 0.5, 0.5], atol=1e-6)

@@ -118,6 +118,16 @@ def test_world_keypoints_follow_their_person():
         frame.world_keypoints = np.full((1, NUM_COCO_JOINTS, 3), t, np.float32)
     tracks = assemble_tracks(frames)
     np.testing.assert_array_equal(tracks.world_keypoints[0, :, 0, 0], np.arange(6))
+    assert tracks.face_visible is None
+
+
+def test_face_cue_follows_its_person_through_a_crossing():
+    frames = crossing_clip()
+    for frame in frames:  # person 0 (keypoint scores 0.1) shows a face, person 1 (0.2) does not
+        frame.face_visible = np.isclose(frame.scores[:, 0], 0.1)
+    tracks = assemble_tracks(frames, max_people=2)
+    for row, identities in enumerate(identities_per_row(tracks)):
+        assert (tracks.face_visible[row] == (tracks.valid[row] & (identities == {0}))).all()
 
 
 def test_rejects_max_people_below_one():
