@@ -8,7 +8,8 @@ flip correction relabels without the face cue (``face_visible`` dropped) and wit
 cue changes; then, for dancer.avi, the glove check. The dancer wears a red glove on her LEFT hand. A colour
 threshold finds it (the largest saturated red blob of at least 20 px); a frame is judged where one wrist keypoint is
 under half as far from the glove as the other, and counts as an arm swap when that wrist is labelled right.
-``--sheet`` draws the first video's ``--frames``, as detected (top) and corrected (bottom); left limbs blue, right red.
+``--sheet`` draws the first video's ``--frames`` as the demo does (Human3.6M-17; left limbs blue, right red), as
+detected (top) and corrected (bottom).
 """
 from __future__ import annotations
 
@@ -24,14 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.pipeline import RunOptions, StageTimer, detect_people  # noqa: E402
+from app.render import draw_skeleton_2d  # noqa: E402
 from app.video_io import VideoReader  # noqa: E402
 from detectors.flip_correction import correct_left_right_flips  # noqa: E402
+from lifters.skeleton import coco_to_h36m  # noqa: E402
 
 DEFAULT_VIDEOS = [ROOT / "videos" / "sports2d_demo.mp4"] + sorted((ROOT.parent / "shared" / "media").glob("*.avi"))
 LEFT_WRIST, RIGHT_WRIST = 9, 10
 MIN_GLOVE_PX = 20
-LEFT_BONES = ((5, 7), (7, 9), (11, 13), (13, 15), (5, 11))
-RIGHT_BONES = ((6, 8), (8, 10), (12, 14), (14, 16), (6, 12))
 
 
 def stretches(frames: np.ndarray) -> str:
@@ -76,14 +77,12 @@ def draw_sheet(path: Path, video: Path, frames: list[int], raw: np.ndarray, corr
         if index in wanted:
             wanted[index] = frame
     rows = []
-    for keypoints in (raw, corrected):
+    for keypoints_coco in (raw, corrected):
+        keypoints, _ = coco_to_h36m(keypoints_coco, np.ones(keypoints_coco.shape[:2], np.float32))
         tiles = []
         for index in frames:
             image = wanted[index].copy()
-            for bones, colour in ((LEFT_BONES, (255, 0, 0)), (RIGHT_BONES, (0, 0, 255))):
-                for a, b in bones:
-                    cv2.line(image, tuple(map(int, keypoints[index, a])), tuple(map(int, keypoints[index, b])),
-                             colour, 2, cv2.LINE_AA)
+            draw_skeleton_2d(image, keypoints[index], np.ones(len(keypoints[index])), track_id=0)
             centre_x = int(np.median(keypoints[index, :, 0]))
             left = min(max(centre_x - 90, 0), image.shape[1] - 180)
             tile = image[:, left:left + 180].copy()

@@ -15,6 +15,13 @@ COCO_JOINT_NAMES = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
 )
 NUM_COCO_JOINTS = len(COCO_JOINT_NAMES)
+LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
+
+
+def torso_lengths(keypoints: np.ndarray) -> np.ndarray:
+    """(..., 17, 2) COCO-17 pixels → (...) distance from the mid-shoulders to the mid-hips, pixels."""
+    return np.linalg.norm(keypoints[..., [LEFT_SHOULDER, RIGHT_SHOULDER], :].mean(-2)
+                          - keypoints[..., [LEFT_HIP, RIGHT_HIP], :].mean(-2), axis=-1)
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detectors.base import torso_lengths
 from detectors.blazepose import native_stderr_silenced
 
 FACE_JOINTS = [0, 1, 2, 3, 4]            # COCO nose, eyes, ears
-LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
 CROP_SIZE = 128                          # BlazeFace short-range input
 CROP_HALF_TORSOS = 0.4                   # the crop reaches 0.4 torso lengths from the head centre
 MIN_CROP_PX = 64                         # smaller heads would be upsampled > 2×: the detector then fires on hair
@@ -23,9 +23,7 @@ MIN_CROP_PX = 64                         # smaller heads would be upsampled > 2�
 
 def head_crop_transform(keypoints: np.ndarray) -> np.ndarray | None:
     """(17, 2) pixels → (2, 3) affine from the frame to a CROP_SIZE² head crop, or None if the head is too small."""
-    torso = np.linalg.norm(keypoints[[LEFT_SHOULDER, RIGHT_SHOULDER]].mean(0)
-                           - keypoints[[LEFT_HIP, RIGHT_HIP]].mean(0))
-    half = CROP_HALF_TORSOS * torso
+    half = CROP_HALF_TORSOS * float(torso_lengths(keypoints))
     if 2 * half < MIN_CROP_PX:
         return None
     centre = keypoints[FACE_JOINTS].mean(0)

@@ -30,7 +30,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from detectors.base import NUM_COCO_JOINTS, PoseTracks
+from detectors.base import (LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER, PoseTracks,
+                            torso_lengths)
 
 # COCO-17 (left, right) joint pairs of each group. The arms group carries the shoulders and the face.
 ARM_PAIRS = ((1, 2), (3, 4), (5, 6), (7, 8), (9, 10))
@@ -38,7 +39,8 @@ LEG_PAIRS = ((11, 12), (13, 14), (15, 16))
 GROUPS = (ARM_PAIRS, LEG_PAIRS)
 # Labelling c ∈ {0, 1, 2, 3}: bit 0 set = arms swapped, bit 1 set = legs swapped.
 NUM_LABELLINGS = 4
-LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
+# The pair whose image side tells each group's facing: shoulders for the arms, hips for the legs.
+TRUNK_PAIRS = ((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP))
 
 SWITCH_PENALTY = 0.6      # per group whose labelling changes between consecutive frames
 SWAP_PRIOR = 0.05         # per swapped group per frame
@@ -85,7 +87,7 @@ def _world_labelling(keypoints: np.ndarray, world: np.ndarray, labelling: int) -
     """The part of a frame's 2D ``labelling`` that its world keypoints share: the swapped groups whose shoulders (arms)
     or hips (legs) lie clearly (WORLD_SIDE_MIN_M) on the same sides in the world (17, 3) as in the 2D (17, 2)."""
     shared = 0
-    for bit, (left, right) in enumerate(((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP))):
+    for bit, (left, right) in enumerate(TRUNK_PAIRS):
         side_world = world[left, 0] - world[right, 0]
         same_side = np.sign(keypoints[left, 0] - keypoints[right, 0]) == np.sign(side_world)
         if labelling >> bit & 1 and same_side and abs(side_world) >= WORLD_SIDE_MIN_M:
@@ -134,7 +136,7 @@ def _world_twist_cost(world: np.ndarray) -> np.ndarray:
 def _facing_camera_cost(keypoints: np.ndarray, face_visible: np.ndarray, unit: float) -> np.ndarray:
     """(F, 4) cost of each labelling: frames with a face seen (F,) bool want left x > right x (F, 17, 2 pixels)."""
     costs = np.zeros((len(keypoints), NUM_LABELLINGS))
-    for bit, (left, right) in enumerate(((LEFT_SHOULDER, RIGHT_SHOULDER), (LEFT_HIP, RIGHT_HIP))):
+    for bit, (left, right) in enumerate(TRUNK_PAIRS):
         left_minus_right = (keypoints[:, left, 0] - keypoints[:, right, 0]) / unit
         signs = np.array([-1 if labelling >> bit & 1 else 1 for labelling in range(NUM_LABELLINGS)])
         costs += np.maximum(0.0, -left_minus_right[:, None] * signs - FACE_MARGIN)
@@ -175,9 +177,7 @@ def choose_labellings(keypoints: np.ndarray, world_keypoints: np.ndarray | None 
     keypoints = np.asarray(keypoints, np.float64)
     if len(keypoints) == 0:
         return np.zeros(0, np.int64)
-    torso = np.linalg.norm(keypoints[:, [LEFT_SHOULDER, RIGHT_SHOULDER]].mean(1)
-                           - keypoints[:, [LEFT_HIP, RIGHT_HIP]].mean(1), axis=-1)
-    torso_px = max(float(np.median(torso)), 1.0)
+    torso_px = max(float(np.median(torso_lengths(keypoints))), 1.0)
     swapped_groups = np.array([bin(c).count("1") for c in range(NUM_LABELLINGS)])
     unary = SWAP_PRIOR * swapped_groups[None] + _twist_cost(
         keypoints[:, LEFT_SHOULDER] - keypoints[:, RIGHT_SHOULDER],
