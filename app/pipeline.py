@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from app.errors import InputError
-from app.export import save_keypoints
+from app.export import ClipKeypoints, save_keypoints
 from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
@@ -190,8 +190,9 @@ class Pipeline:
             keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size)
 
         output_dir.mkdir(parents=True, exist_ok=True)
-        save_keypoints(output_dir / f"{stem}_keypoints.npz", keypoints_2d, scores_2d, keypoints_3d,
-                       tracks.valid, tracks.track_ids, reader.fps, image_size, self.lifter.description)
+        clip = ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, tracks.valid, tracks.track_ids, reader.fps,
+                             image_size, self.lifter.description)
+        save_keypoints(output_dir / f"{stem}_keypoints.npz", clip)
 
         renderer = SideBySideRenderer(*image_size, azimuth=self.options.azimuth, elevation=self.options.elevation,
                                       num_people=tracks.num_people)
