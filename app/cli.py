@@ -1,47 +1,122 @@
-"""Command line: ``python run_demo.py --video clip.mp4`` or ``--input-dir folder/``."""
+"""Command line: ``python run_demo.py --video clip.mp4`` or ``--input-dir folder/``.
+
+Everything that can be checked without a model is checked before torch is even imported: option values, input
+paths, output folders (writable, not holding an input, not someone else's), model names and files (present, and
+YOLO/HRNet pickles free of code). A problem there is one ``error:`` line and exit status 2, in well under 2 s.
+SIGTERM and SIGHUP are raised as ``Terminated`` (like Ctrl-C), so every video's partial outputs are removed on
+the way out; the exit status is then 128 + the signal number (130 for Ctrl-C).
+"""
 from __future__ import annotations
 
 import argparse
+import ctypes
+import math
 import os
+import re
+import signal
 import sys
+import threading
 import traceback
 import warnings
+from collections import Counter
 from pathlib import Path
 
-from app.errors import InputError
-from app.video_io import VIDEO_SUFFIXES
+from app.errors import InputError, OutputError, Terminated
+from app.output_set import check_output_root, check_replaceable, signals_held
+from app.video_io import VIDEO_SUFFIXES, check_video_path
+from detectors.api import DETECTORS, POSE_MODELS, choose_models, resolve_model_files
+from lifters.names import LIFTER_NAMES, lifter_checkpoint
+
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?|mps")
+TERMINATING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """Option errors as one line, like every other error (argparse prints the usage block)."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _device(text: str) -> str:
+    if not DEVICE_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose cpu, cuda, cuda:N or mps")
+    return text
+
+
+def check_device_quickly(device: str | None) -> None:
+    """Refuse a device this machine cannot have, without importing torch (``lifters.runner.choose_device``, run
+    next, decides for the others): CUDA needs the NVIDIA driver library, MPS needs macOS."""
+    if device is None or device == "cpu":
+        return
+    if device == "mps" and sys.platform != "darwin":
+        raise ValueError(f"device {device!r} was asked for, but MPS exists only on macOS")
+    if device.startswith("cuda"):
+        for library in ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.dylib"):
+            try:
+                ctypes.CDLL(library)
+                return
+            except OSError:
+                continue
+        raise ValueError(f"device {device!r} was asked for, but CUDA is not available (no NVIDIA driver)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="run_demo.py",
         description="Turn videos of people into side-by-side 2D | 3D skeleton videos and keypoint files.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--video", type=Path, action="append", help="a video file (repeat for several)")
     source.add_argument("--input-dir", type=Path, help="process every video in this folder")
     parser.add_argument("--output", type=Path, default=Path("output"),
-                        help="output folder; each video gets <output>/<stem>/ (default: ./output)")
+                        help="output folder; each video gets <output>/<stem>/, replaced as a whole on a rerun "
+                             "(default: ./output)")
     parser.add_argument("--gif", action="store_true", help="also write <stem>.gif")
     parser.add_argument("--lifter", default="auto",
-                        help="3D lifter: 'auto' (blazepose3d with the embedded BlazePose 2D, else mixste-synthetic), "
-                             "'blazepose3d', 'mixste-synthetic', 'mixste', 'strided' or a checkpoint path "
+                        help=f"3D lifter: {', '.join(LIFTER_NAMES)} or a checkpoint path; auto = blazepose3d with "
+                             "the embedded BlazePose 2D, else mixste-synthetic (default: %(default)s)")
+    parser.add_argument("--device", type=_device, default=None,
+                        help="torch device for the lifter, YOLO and HRNet: cpu, cuda, cuda:N or mps "
+                             "(default: cuda if available)")
+    parser.add_argument("--detector", default="auto",
+                        help=f"person detector: {', '.join(DETECTORS)} or a YOLO .pt file (default: %(default)s)")
+    parser.add_argument("--pose2d", default="auto",
+                        help=f"2D keypoint model: {', '.join(POSE_MODELS)} or an HRNet .pth file "
                              "(default: %(default)s)")
-    parser.add_argument("--device", default=None,
-                        help="torch device for the lifter, YOLO and HRNet (default: cuda if available)")
-    parser.add_argument("--detector", default="auto", help="person detector (default: %(default)s)")
-    parser.add_argument("--pose2d", default="auto", help="2D keypoint model (default: %(default)s)")
-    parser.add_argument("--max-people", type=int, default=None,
+    parser.add_argument("--max-people", type=_positive_int, default=None,
                         help="show at most this many people, the most prominent (default: everyone on screen for "
                              "at least a second, following up to 8 at once)")
-    parser.add_argument("--azimuth", type=float, default=20.0,
-                        help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side")
-    parser.add_argument("--elevation", type=float, default=12.0, help="3D view height angle in degrees")
+    parser.add_argument("--azimuth", type=_finite_float, default=20.0,
+                        help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side "
+                             "(default: %(default)s)")
+    parser.add_argument("--elevation", type=_finite_float, default=12.0,
+                        help="3D view height angle in degrees (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return parser
 
 
 def find_videos(folder: Path) -> list[Path]:
+    """The video files directly in ``folder`` (regular files only: pipes and devices are skipped), sorted."""
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder")
     videos = sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES)
@@ -50,53 +125,129 @@ def find_videos(folder: Path) -> list[Path]:
     return videos
 
 
+def distinct_videos(videos: list[Path]) -> list[Path]:
+    """``videos`` without repeats of the same file (by device and inode: links count), with a warning for each."""
+    seen, kept = {}, []
+    for video in videos:
+        status = video.stat()
+        identity = (status.st_dev, status.st_ino)
+        if identity in seen:
+            warnings.warn(f"{video} is the same file as {seen[identity]}; processing it once")
+            continue
+        seen[identity] = video
+        kept.append(video)
+    return kept
+
+
 def output_names(videos: list[Path]) -> list[str]:
-    """The stem of each video, made unique within the batch (clip.mp4 and clip.avi → clip_mp4, clip_avi)."""
-    stems = [video.stem for video in videos]
-    return [f"{video.stem}_{video.suffix.lstrip('.')}" if stems.count(video.stem) > 1 else video.stem
-            for video in videos]
+    """One folder name per video, unique within the batch, compared case-insensitively (as macOS and Windows
+    file systems do).
+
+    A video whose stem no other video shares keeps its stem. Shared stems become ``<stem>_<suffix>`` (clip.mp4,
+    clip.avi → clip_mp4, clip_avi); a name that is still taken gets ``_2``, ``_3``, … in input order
+    (dA/a.mp4, dB/a.mp4 → a_mp4, a_mp4_2).
+    """
+    stem_counts = Counter(video.stem.casefold() for video in videos)
+    names = [video.stem if stem_counts[video.stem.casefold()] == 1 else None for video in videos]
+    taken = {name.casefold() for name in names if name is not None}
+    for index, video in enumerate(videos):
+        if names[index] is not None:
+            continue
+        base = f"{video.stem}_{video.suffix.lstrip('.')}"
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base}_{number}"
+        names[index] = name
+        taken.add(name.casefold())
+    return names
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _raise_terminated(signal_number, frame):
+    raise Terminated(signal_number)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0: every video succeeded, 1: some failed, 2: bad options)."""
+    """Run the CLI; returns the exit status (0: every video succeeded, 1: some failed, 2: bad options or paths,
+    128 + N: stopped by signal N)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there
+    previous = {number: signal.signal(number, _raise_terminated) for number in TERMINATING_SIGNALS if in_main_thread}
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C or Terminated; the current video's staging folder is gone
+        number = interrupt.signal_number if isinstance(interrupt, Terminated) else signal.SIGINT
+        print("terminated" if isinstance(interrupt, Terminated) else "interrupted", file=sys.stderr)
+        return 128 + number
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _check_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
+    """Inputs and output folders, before anything runs: → (videos, their output folder names)."""
+    videos = find_videos(args.input_dir) if args.input_dir else list(args.video)
+    for video in videos:
+        check_video_path(video)
+    videos = distinct_videos(videos)
+    names = output_names(videos)
+    check_output_root(args.output)
+    for name in names:
+        check_replaceable(args.output / name, videos)
+    return videos, names
+
+
+def _load_lifter(args: argparse.Namespace, detector: str, pose2d: str):
+    """The first torch import, the device check that needs it, and the lifter for the resolved 2D stage."""
+    from lifters.api import auto_lifter_spec, load_lifter
+    from lifters.runner import choose_device
+
+    if args.device is not None:
+        choose_device(args.device)
+    spec = auto_lifter_spec(detector, pose2d) if args.lifter == "auto" else args.lifter
+    if args.device not in (None, "cpu") and (detector, pose2d, spec) == ("blazepose", "blazepose", "blazepose3d"):
+        warnings.warn(f"--device {args.device} is not used: BlazePose and blazepose3d run on the CPU")
+    return load_lifter(spec, args.device)
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _print_warning
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if args.max_people is not None and args.max_people < 1:
-        print("error: --max-people must be at least 1", file=sys.stderr)
-        return 2
     try:
-        videos = find_videos(args.input_dir) if args.input_dir else list(args.video)
-        # Imported here so that --help and option errors answer without loading torch.
-        from app.pipeline import Pipeline, RunOptions
-        from detectors.api import choose_models
-        from lifters.api import auto_lifter_spec, load_lifter
-
-        models_2d = choose_models(args.detector, args.pose2d, args.max_people)  # option errors now, not per video
-        lifter = load_lifter(auto_lifter_spec(*models_2d) if args.lifter == "auto" else args.lifter, args.device)
-    except (InputError, ValueError, FileNotFoundError) as error:
+        videos, names = _check_paths(args)
+        detector, pose2d = resolve_model_files(*choose_models(args.detector, args.pose2d, args.max_people))
+        if args.lifter != "auto":
+            lifter_checkpoint(args.lifter)
+        check_device_quickly(args.device)
+        # A Ctrl-C that lands inside a native extension's start-up (torch, mediapipe) can abort the process from
+        # C++ ("terminate called after throwing pybind11::error_already_set"): signals wait until loading is done.
+        with signals_held():
+            lifter = _load_lifter(args, detector, pose2d)
+            from app.pipeline import Pipeline, RunOptions
+    except (InputError, OutputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    options = RunOptions(output_dir=args.output, gif=args.gif, detector=args.detector, pose2d=args.pose2d,
+
+    options = RunOptions(output_dir=args.output, gif=args.gif, detector=detector, pose2d=pose2d,
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
                          elevation=args.elevation,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)
     failures = 0
-    for video, name in zip(videos, output_names(videos)):
+    for video, name in zip(videos, names):
         try:
             result = pipeline.run(video, name)
-        except (InputError, ValueError) as error:
+        except (InputError, OutputError, ValueError) as error:
             failures += 1
             print(f"error: {error}", file=sys.stderr)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        except OSError as error:  # a write that failed under the pipeline (disk full, folder removed)
+            failures += 1
+            print(f"error: {video}: {error.strerror or error} ({error.filename or 'output'})", file=sys.stderr)
         except Exception as error:  # one broken video must not stop the batch
             failures += 1
             if args.debug:

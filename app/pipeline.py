@@ -2,12 +2,14 @@
 
 Pass 1 decodes the video and runs the 2D stage, keeping only keypoints; the lifter then runs per person on the
 whole clip; pass 2 decodes the video again and renders straight into the encoder. No decoded frame is held beyond
-the current batch, so memory does not grow with the clip's length.
+the current batch, so memory does not grow with the clip's length. All outputs of a video are written into an
+``OutputSet``'s staging folder, which replaces ``<output_dir>/<stem>/`` only when everything succeeded.
 """
 from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,8 +18,9 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from app.errors import InputError
+from app.errors import InputError, OutputError
 from app.export import ClipKeypoints, save_keypoints
+from app.output_set import OutputSet, check_replaceable
 from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
@@ -176,10 +179,30 @@ def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, ima
     return keypoints_2d, scores_2d, normalized, keypoints_3d
 
 
+def warn_about_lost_frames(reader: VideoReader, num_frames: int) -> None:
+    """One warning line when a damaged file gave fewer frames than its header promises, or had to be skipped in."""
+    lost = reader.header_frame_count - num_frames
+    if lost > 0:
+        warnings.warn(f"{reader.path.name}: {lost} of its {reader.header_frame_count} frames could not be decoded "
+                      f"(damaged file?); the outputs have the {num_frames} decodable frames", stacklevel=2)
+    elif reader.skipped_reads:
+        warnings.warn(f"{reader.path.name}: damaged stretches were skipped ({reader.skipped_reads} failed reads); "
+                      f"the outputs have the {num_frames} decodable frames", stacklevel=2)
+
+
+def check_finite(keypoints_3d: np.ndarray, lifter_name: str, video: Path) -> None:
+    """A lifter whose weights are broken returns NaN or inf: say so rather than render or save garbage."""
+    finite = np.isfinite(keypoints_3d).all(axis=(0, 2, 3))
+    if not finite.all():
+        raise ValueError(f"{video}: the lifter {lifter_name} returned non-finite 3D (NaN or inf) in "
+                         f"{np.count_nonzero(~finite)} of {len(finite)} frames; its weights are broken")
+
+
 class Pipeline:
     """Processes videos one after another with one loaded lifter.
 
-    lifter: callable ``Track2D -> (T, 17, 3)`` metres (see ``lifters.api``), with a ``description``.
+    lifter: callable ``Track2D -> (T, 17, 3)`` metres (see ``lifters.api``), with a ``description`` and the
+    ``name`` that ``--lifter`` takes for it.
     """
 
     def __init__(self, lifter: Callable[[Track2D], np.ndarray], options: RunOptions):
@@ -187,43 +210,55 @@ class Pipeline:
         self.options = options
 
     def run(self, video: str | Path, output_name: str | None = None) -> VideoResult:
-        """Process one video into ``<output_dir>/<output_name or stem>/``."""
+        """Process one video into ``<output_dir>/<output_name or stem>/``, all outputs or none (``OutputSet``)."""
         start = time.perf_counter()
         timer = StageTimer()
         reader = VideoReader(video)
         stem = output_name or reader.path.stem
         output_dir = Path(self.options.output_dir) / stem
+        check_replaceable(output_dir, [reader.path])  # before the 2D pass, not after it
         tracks, image_size = detect_people(reader, self.options, timer)
+        warn_about_lost_frames(reader, tracks.num_frames)
         with timer("2d"):
             tracks, flip_corrected_frames = correct_left_right_flips(tracks)
         num_frames = tracks.num_frames
         with timer("lift"):
             keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size)
+        check_finite(keypoints_3d, self.lifter.name, reader.path)
 
-        output_dir.mkdir(parents=True, exist_ok=True)
         clip = ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, tracks.valid, tracks.track_ids, reader.fps,
-                             image_size, self.lifter.description)
-        save_keypoints(output_dir / f"{stem}_keypoints.npz", clip)
+                             image_size, self.lifter.name)
+        try:
+            with OutputSet(output_dir, [reader.path]) as staging:
+                save_keypoints(staging / f"{stem}_keypoints.npz", clip)
+                self._render(reader, clip, normalized, staging, stem, timer)
+        except (OutputError, OSError) as error:  # disk full, encoder failure, folder changed under the run
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise OutputError(f"{reader.path}: {reason}; {output_dir} was left as it was") from None
+        return VideoResult(reader.path, output_dir, num_frames, tracks.valid.sum(1).tolist(),
+                           time.perf_counter() - start, dict(timer.seconds), int(flip_corrected_frames.sum()))
 
-        renderer = SideBySideRenderer(*image_size, azimuth=self.options.azimuth, elevation=self.options.elevation,
-                                      num_people=int(tracks.valid.sum(0).max()))  # the most on screen at once
-        poses_world = world_poses(keypoints_3d, normalized, spread=renderer.panel_3d.extent * 0.8)
-        gif = (GifWriter(output_dir / f"{stem}.gif", reader.fps) if self.options.gif
-               else contextlib.nullcontext())
-        with Mp4Writer(output_dir / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
+    def _render(self, reader: VideoReader, clip: ClipKeypoints, normalized: np.ndarray, folder: Path, stem: str,
+                timer: StageTimer) -> None:
+        """Pass 2: decode again, draw both panels, encode ``<folder>/<stem>.mp4`` (and ``.gif``)."""
+        renderer = SideBySideRenderer(*clip.image_size, azimuth=self.options.azimuth,
+                                      elevation=self.options.elevation,
+                                      num_people=int(clip.valid.sum(0).max()))  # the most on screen at once
+        poses_world = world_poses(clip.keypoints_3d, normalized, spread=renderer.panel_3d.extent * 0.8)
+        gif = GifWriter(folder / f"{stem}.gif", reader.fps) if self.options.gif else contextlib.nullcontext()
+        with Mp4Writer(folder / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
             frames = timer.timed_iter("decode", reader)
             frame = None
-            for index in _progress_bar(self.options, range(num_frames), num_frames, f"3D  {reader.path.name}"):
+            for index in _progress_bar(self.options, range(clip.num_frames), clip.num_frames,
+                                       f"3D  {reader.path.name}"):
                 # A second decode can end early on damaged files: hold the last frame so no output frame is lost.
                 frame = next(frames, frame)
                 if frame is None:
                     raise InputError(f"{reader.path}: the video could not be decoded a second time")
                 with timer("render"):
-                    composite = renderer(frame, keypoints_2d[:, index], scores_2d[:, index], tracks.valid[:, index],
-                                         poses_world[:, index], tracks.track_ids)
+                    composite = renderer(frame, clip.keypoints_2d[:, index], clip.scores_2d[:, index],
+                                         clip.valid[:, index], poses_world[:, index], clip.track_ids)
                 with timer("encode"):
                     mp4.write(composite)
                     if self.options.gif:
                         gif.write(composite)
-        return VideoResult(reader.path, output_dir, num_frames, tracks.valid.sum(1).tolist(),
-                           time.perf_counter() - start, dict(timer.seconds), int(flip_corrected_frames.sum()))

@@ -14,15 +14,11 @@ import re
 import sys
 from pathlib import Path
 
-from detectors import hrnet
-from detectors.blazepose import BlazePoseEstimator
-from detectors.blazepose_roi import BlazePoseLandmarker
-from detectors.follow import DetectAndFollow
-from detectors.topdown import TopDownPoseEstimator
-from detectors.two_stage import DetectThenPose, DetectorKeypoints
-from detectors.yolo import YoloPersonDetector
-from lifters.runner import choose_device
 from weights.registry import ModelFileError, cache_dir, resolve
+from weights.safe_pickle import TENSOR_DATA, YOLO_ATTRIBUTES, YOLO_MODEL, UnsafeModelFile, check_model_file
+
+# The model code (torch, mediapipe, ultralytics) is imported where a model is built, so that choosing and checking
+# the options answers without loading it (the CLI reports option errors in well under 2 s).
 
 DETECTORS = ("auto", "yolo", "blazepose")
 POSE_MODELS = ("auto", "blazepose", "yolo", "hrnet")
@@ -71,7 +67,12 @@ def hrnet_input_size(path: Path, width: int) -> tuple[int, int]:
     return (int(match[2]), int(match[1])) if match else HRNET_INPUT_SIZES[width]
 
 
-def build_hrnet(path: Path, device: str | None) -> TopDownPoseEstimator:
+def build_hrnet(path: Path, device: str | None):
+    """An HRNet checkpoint file → ``TopDownPoseEstimator`` on ``device``."""
+    from detectors import hrnet
+    from detectors.topdown import TopDownPoseEstimator
+    from lifters.runner import choose_device
+
     model = hrnet.load_checkpoint(path)
     width = hrnet.infer_width(model.state_dict())
     input_size = hrnet_input_size(path, width)
@@ -100,20 +101,49 @@ def choose_models(detector: str, pose2d: str, max_people: int | None) -> tuple[s
     return detector, pose2d
 
 
+def resolve_model_files(detector: str, pose2d: str) -> tuple[str, str]:
+    """``choose_models``' result with 'yolo', 'hrnet' and registry names replaced by local files (fetched through
+    the registry when needed), each checked by ``weights.safe_pickle`` before anything loads it. Errors as
+    ValueError, one line."""
+    if detector != "blazepose":
+        path = weights_file(str(cached_file(YOLO_FILES) or DEFAULT_YOLO) if detector == "yolo" else detector,
+                            "--detector")
+        _check_pickle(path, "--detector", YOLO_MODEL, YOLO_ATTRIBUTES)
+        detector = str(path)
+    if pose2d not in ("blazepose", "yolo"):
+        path = weights_file(str(cached_file(HRNET_FILES) or DEFAULT_HRNET) if pose2d == "hrnet" else pose2d,
+                            "--pose2d")
+        _check_pickle(path, "--pose2d", TENSOR_DATA)
+        pose2d = str(path)
+    return detector, pose2d
+
+
+def _check_pickle(path: Path, option: str, allowed: frozenset, attributes: frozenset = frozenset()) -> None:
+    try:
+        check_model_file(path, allowed, attributes)
+    except UnsafeModelFile as error:
+        raise ValueError(f"{option}: {error}") from None
+
+
 def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
                          device: str | None = None):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
     and print one line saying which models run. ``max_people``: at most this many people are followed at once
     (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any)."""
+    from detectors.blazepose import BlazePoseEstimator
+    from detectors.blazepose_roi import BlazePoseLandmarker
+    from detectors.follow import DetectAndFollow
+    from detectors.two_stage import DetectorKeypoints, DetectThenPose
+    from detectors.yolo import YoloPersonDetector
+
     if max_people is not None and max_people < 1:
         raise ValueError(f"--max-people must be at least 1, got {max_people}")
-    detector, pose2d = choose_models(detector, pose2d, max_people)
+    detector, pose2d = resolve_model_files(*choose_models(detector, pose2d, max_people))
     if detector == "blazepose":
         estimator = BlazePoseEstimator()
     else:
         following = pose2d == "blazepose"
-        person_detector = YoloPersonDetector(weights_file(detector, "--detector"), device=device,
-                                             image_size=DETECTOR_IMAGE_SIZE)
+        person_detector = YoloPersonDetector(detector, device=device, image_size=DETECTOR_IMAGE_SIZE)
         if following:
             estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), DETECT_EVERY,
                                         max_people or DEFAULT_MAX_FOLLOWED)
@@ -122,8 +152,6 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
                 raise ValueError(f"--pose2d yolo needs a YOLO pose model, and {detector} has no keypoints")
             estimator = DetectorKeypoints(person_detector)
         else:
-            default = str(cached_file(HRNET_FILES) or DEFAULT_HRNET)
-            keypoint_model = build_hrnet(weights_file(default if pose2d == "hrnet" else pose2d, "--pose2d"), device)
-            estimator = DetectThenPose(person_detector, keypoint_model)
+            estimator = DetectThenPose(person_detector, build_hrnet(Path(pose2d), device))
     print(f"2D stage: {estimator.name}", file=sys.stderr)
     return estimator

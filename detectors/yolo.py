@@ -4,7 +4,9 @@ COCO-17 keypoints (pose ``.pt`` files such as YOLO11n-pose, the default detector
 ultralytics is configured before its first import so that it never reaches the network (``environment.md`` §2):
 ``YOLO_OFFLINE=1`` (no connectivity probes or analytics), ``YOLO_AUTOINSTALL=False`` (no pip at run time), and
 ``YOLO_CONFIG_DIR`` in the system temp folder (its settings file stays out of the user's home). Weights are only
-ever read from an existing local file; a missing file is an error, never a download.
+ever read from an existing local file; a missing file is an error, never a download. ultralytics unpickles a
+``.pt`` fully (``torch.load(weights_only=False)``), so the file's pickle is checked against an allowlist first
+(``weights.safe_pickle``): a file that would run code is refused before ultralytics sees it.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import torch
 from detectors.base import NUM_COCO_JOINTS, FramePoses
 from detectors.torch_ops import ensure_torchvision_nms
 from lifters.runner import choose_device
+from weights.safe_pickle import YOLO_ATTRIBUTES, YOLO_MODEL, check_model_file
 
 PERSON_CLASS = 0
 
@@ -52,6 +55,8 @@ class YoloPersonDetector:
                                     "pass the path of a local .pt file)")
         if weights.suffix not in (".pt", ".yaml"):
             raise ValueError(f"YOLO weights must be a .pt file or a model .yaml, got {weights}")
+        if weights.suffix == ".pt":
+            check_model_file(weights, YOLO_MODEL, YOLO_ATTRIBUTES)
         yolo = import_ultralytics_yolo()
         self.model = yolo(str(weights))
         self.has_keypoints = self.model.task == "pose"

@@ -14,9 +14,9 @@ import torch
 
 from lifters.blazepose3d import BlazePose3DLifter
 from lifters.checkpoints import LifterCheckpoint, read_checkpoint
+from lifters.names import PUBLISHED_FILES, lifter_checkpoint
 from lifters.official import build
 from lifters.runner import CentreFrameLifter, SequenceLifter, WindowLifter
-from weights.registry import resolve
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 # The project's own lifter (trained on synthetic motion, see weights/README.md). Checkpoint format:
@@ -24,8 +24,6 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "mixste_synthetic.pt"
 DEFAULT_CONFIG = dict(num_frame=243, num_joints=17, in_chans=2, embed_dim_ratio=64, depth=4, num_heads=8,
                       mlp_ratio=2.0)
-# The published checkpoints, by their names in weights/registry.toml (fetched into the model cache).
-PUBLISHED_FILES = {"mixste": "best_epoch_cpn_243f.bin", "strided": "strided_no_refine_351.pth"}
 MODEL_NAMES = {"mixste": "MixSTE", "mixste_pool": "MixSTE (PoolFormer mixing)", "strided": "StridedTransformer"}
 
 
@@ -44,11 +42,15 @@ class Track2D:
 
 
 class NetworkLifter:
-    """Adapts a ``SequenceLifter`` or ``CentreFrameLifter`` to the ``Track2D`` interface."""
+    """Adapts a ``SequenceLifter`` or ``CentreFrameLifter`` to the ``Track2D`` interface.
 
-    def __init__(self, runner: WindowLifter, description: str):
+    name: what ``--lifter`` takes to run this lifter again (a name, or the checkpoint's absolute path).
+    """
+
+    def __init__(self, runner: WindowLifter, description: str, name: str):
         self.runner = runner
         self.description = description
+        self.name = name
 
     def __call__(self, track: Track2D) -> np.ndarray:
         return self.runner(track.keypoints_2d)
@@ -70,18 +72,17 @@ def load_lifter(spec: str = "mixste-synthetic", device: str | None = None) -> Ne
         return _synthetic_lifter(device)
     if spec == "blazepose3d":  # BlazePose's own 3D; needs the 2D stage to be BlazePose
         return BlazePose3DLifter()
-    if spec in PUBLISHED_FILES:
-        path = resolve(PUBLISHED_FILES[spec])
-    elif Path(spec).suffix or "/" in spec or "\\" in spec:
-        path = Path(spec).expanduser()
-    else:
-        raise ValueError(f"unknown lifter {spec!r}; choose 'auto', 'blazepose3d', 'mixste-synthetic', 'mixste', "
-                         "'strided' or a checkpoint path")
-    return lifter_from_checkpoint(read_checkpoint(path), path.name, device)
+    path = lifter_checkpoint(spec)
+    if path is None:
+        raise ValueError(f"{spec!r} names no lifter by itself; resolve it with auto_lifter_spec first")
+    name = spec if spec in PUBLISHED_FILES else str(path.resolve())
+    return lifter_from_checkpoint(read_checkpoint(path), path.name, device, name)
 
 
-def lifter_from_checkpoint(checkpoint: LifterCheckpoint, source: str, device: str | None = None) -> NetworkLifter:
-    """The runner that fits the checkpoint's model: seq2frame for StridedTransformer, seq2seq for MixSTE."""
+def lifter_from_checkpoint(checkpoint: LifterCheckpoint, source: str, device: str | None = None,
+                           name: str | None = None) -> NetworkLifter:
+    """The runner that fits the checkpoint's model: seq2frame for StridedTransformer, seq2seq for MixSTE.
+    ``name``: what ``--lifter`` takes for it (default: ``source``)."""
     if checkpoint.kind == "strided_refine":
         raise ValueError(f"{source} is the StridedTransformer refine module, which needs camera intrinsics and the "
                          "true root depth; pass the no_refine_*.pth file instead")
@@ -90,14 +91,16 @@ def lifter_from_checkpoint(checkpoint: LifterCheckpoint, source: str, device: st
         runner = CentreFrameLifter(module, checkpoint.config["frames"], device=device)
     else:
         runner = SequenceLifter(module, checkpoint.config["num_frame"], device=device)
-    return NetworkLifter(runner, f"{MODEL_NAMES[checkpoint.kind]} ({source})")
+    return NetworkLifter(runner, f"{MODEL_NAMES[checkpoint.kind]} ({source})", name or source)
 
 
 def _synthetic_lifter(device: str | None) -> NetworkLifter:
     if DEFAULT_WEIGHTS.exists():
-        return lifter_from_checkpoint(read_checkpoint(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.name, device)
+        return lifter_from_checkpoint(read_checkpoint(DEFAULT_WEIGHTS), DEFAULT_WEIGHTS.name, device,
+                                      "mixste-synthetic")
     warnings.warn(f"{DEFAULT_WEIGHTS} is missing: the lifter runs with UNTRAINED weights, "
                   "so the 3D panel is meaningless", stacklevel=3)
     torch.manual_seed(0)
     module = build("mixste", DEFAULT_CONFIG)
-    return NetworkLifter(SequenceLifter(module, DEFAULT_CONFIG["num_frame"], device=device), "MixSTE (untrained)")
+    return NetworkLifter(SequenceLifter(module, DEFAULT_CONFIG["num_frame"], device=device), "MixSTE (untrained)",
+                         "mixste-synthetic")

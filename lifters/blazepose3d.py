@@ -105,6 +105,7 @@ class BlazePose3DLifter:
     """
 
     description = "BlazePose 3D (world landmarks, smoothed, constant bone lengths)"
+    name = "blazepose3d"  # as --lifter takes it
 
     def __init__(self, cutoff: float = DEFAULT_CUTOFF):
         self.cutoff = cutoff

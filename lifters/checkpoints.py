@@ -53,9 +53,10 @@ class LifterCheckpoint:
 def _load_failure(error: Exception) -> tuple[bool, str]:
     """(whether safe loading refused a Python object, the one line of torch's long message that says why)."""
     _, found, detail = str(error).partition("WeightsUnpickler error:")
-    reason = next((line.strip() for line in (detail if found else str(error)).splitlines() if line.strip()), "")
-    reason = reason.split(". ")[0]
-    return reason.startswith(("Unsupported global", "Can only build")), reason
+    lines = [line.strip() for line in (detail if found else str(error)).splitlines() if line.strip()]
+    refusal = next((line for line in lines if line.startswith(("Unsupported global", "Can only build",
+                                                               "Trying to load unsupported"))), None)
+    return refusal is not None, (refusal or (lines[0] if lines else "")).split(". ")[0].rstrip(".")
 
 
 def read_checkpoint(path: str | Path) -> LifterCheckpoint:

@@ -13,13 +13,26 @@ from lifters.windowing import WindowPlan
 
 
 def choose_device(requested: str | None = None) -> torch.device:
-    """``requested`` if given ('cpu', 'cuda', 'cuda:1', …), else CUDA when available, else CPU."""
-    if requested:
+    """``requested`` if given ('cpu', 'cuda', 'cuda:1', 'mps'), else CUDA when available, else CPU.
+
+    A device this machine does not have is a ValueError with one line, not a failure later in a model."""
+    if not requested:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
         device = torch.device(requested)
-        if device.type == "cuda" and not torch.cuda.is_available():
+    except RuntimeError:
+        raise ValueError(f"unknown device {requested!r}: choose cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
             raise ValueError(f"device {requested!r} was asked for, but CUDA is not available")
-        return device
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if (device.index or 0) >= count:
+            raise ValueError(f"device {requested!r} was asked for, but this machine has {count} CUDA device(s)")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {requested!r} was asked for, but MPS is not available")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {requested!r}: choose cpu, cuda, cuda:N or mps")
+    return device
 
 
 class WindowLifter:

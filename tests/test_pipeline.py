@@ -25,7 +25,8 @@ def test_sample_clip_end_to_end(tmp_path):
     assert main(["--video", str(SAMPLE_CLIP), "--output", str(tmp_path), "--gif", "--no-progress"]) == 0
     folder = tmp_path / "sports2d_demo"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "sports2d_demo.gif", "sports2d_demo.mp4", "sports2d_demo_keypoints.npz"]
+        ".video3d-output", "sports2d_demo.gif", "sports2d_demo.mp4", "sports2d_demo_keypoints.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sports2d_demo"]  # no staging folder left
     assert probe(folder / "sports2d_demo.mp4") == {"codec": "h264", "fps": 30.0, "frames": 230}
     data = np.load(folder / "sports2d_demo_keypoints.npz")
     assert set(data.files) == NPZ_KEYS
@@ -35,6 +36,7 @@ def test_sample_clip_end_to_end(tmp_path):
     assert data["keypoints_3d"].shape == (2, 230, 17, 3) and data["keypoints_3d"].dtype == np.float32
     assert data["valid"].shape == (2, 230) and data["valid"].dtype == bool
     assert float(data["fps"]) == 30.0 and tuple(data["image_size"]) == (1768, 994)
+    assert str(data["lifter"]) == "blazepose3d"  # what --lifter takes
     assert tuple(data["joint_names"][[0, 10, 16]]) == ("pelvis", "head", "right_wrist")
     np.testing.assert_array_equal(data["keypoints_3d"][..., 0, :], 0)
     valid, pelvis = data["valid"], data["keypoints_2d"][:, :, 0]
@@ -103,11 +105,15 @@ def _single_error_line(stderr):
     return errors[0]
 
 
+def test_missing_video_is_a_path_error_before_anything_runs(tmp_path):
+    code, _, stderr = _run_cli("--video", str(tmp_path / "input.avi"), "--output", str(tmp_path / "out"))
+    assert code == 2 and "no such file" in _single_error_line(stderr)
+
+
 @pytest.mark.parametrize("make, message", [
-    (lambda path: path, "no such file"),
     (lambda path: (path.write_text("hello"), path)[1], "cannot be opened as a video"),
     (lambda path: write_clip(path, _grey_frames(20)), "no person found in any of its 20 frames"),
-], ids=["missing", "not-a-video", "nobody"])
+], ids=["not-a-video", "nobody"])
 def test_bad_input_gives_one_line_and_nonzero_exit(tmp_path, make, message):
     video = make(tmp_path / "input.avi")
     code, _, stderr = _run_cli("--video", str(video), "--output", str(tmp_path / "out"))
