@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from app.errors import InputError
+from app.exports import parse_exports
 from app.video_io import VIDEO_SUFFIXES
 
 
@@ -22,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=Path("output"),
                         help="output folder; each video gets <output>/<stem>/ (default: ./output)")
     parser.add_argument("--gif", action="store_true", help="also write <stem>.gif")
+    parser.add_argument("--export", default="all",
+                        help="data files beside the npz, a comma list of html (3D viewer), bvh, json, csv, trc; "
+                             "or 'all' or 'none' (default: %(default)s)")
     parser.add_argument("--lifter", default="auto",
                         help="3D lifter: 'auto' (blazepose3d with the embedded BlazePose 2D, else mixste-synthetic), "
                              "'blazepose3d', 'mixste-synthetic', 'mixste', 'strided' or a checkpoint path "
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         videos = find_videos(args.input_dir) if args.input_dir else list(args.video)
+        exports = parse_exports(args.export)
         # Imported here so that --help and option errors answer without loading torch.
         from app.pipeline import Pipeline, RunOptions
         from detectors.api import choose_models
@@ -81,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = RunOptions(output_dir=args.output, gif=args.gif, detector=args.detector, pose2d=args.pose2d,
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
-                         elevation=args.elevation,
+                         elevation=args.elevation, exports=exports,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)

@@ -16,8 +16,10 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from tqdm import tqdm
 
+from app.audio import copy_audio
 from app.errors import InputError
 from app.export import ClipKeypoints, save_keypoints
+from app.exports import EXPORTERS, write_exports
 from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
@@ -43,6 +45,8 @@ class RunOptions:
     azimuth: float = 20.0
     elevation: float = 12.0
     progress: bool = True
+    exports: tuple[str, ...] = tuple(EXPORTERS)  # written beside the npz (``app.exports``)
+    on_progress: Callable[[str, int, int | None], None] | None = None  # (bar name, frames done, total) for a page
 
 
 @dataclass
@@ -114,7 +118,22 @@ def world_poses(keypoints_3d: np.ndarray, keypoints_2d_normalized: np.ndarray, s
     return world
 
 
+class _ReportingBar(tqdm):
+    """A progress bar shown by a callback instead of a terminal (tqdm's way for other front ends: override display)."""
+
+    def __init__(self, *args, report: Callable[[str, int, int | None], None], **kwargs):
+        self._report = report  # before tqdm's __init__, which displays the bar once
+        super().__init__(*args, **kwargs)
+
+    def display(self, msg=None, pos=None) -> bool:
+        self._report(self.desc, self.n, self.total)
+        return True
+
+
 def _progress_bar(options: RunOptions, iterable, total: int | None, description: str):
+    if options.on_progress is not None:
+        return _ReportingBar(iterable, total=total, desc=description, unit="frame", leave=False, mininterval=0.25,
+                             report=options.on_progress)
     return tqdm(iterable, total=total, desc=description, unit="frame", leave=False, disable=not options.progress,
                 dynamic_ncols=True)
 
@@ -214,5 +233,9 @@ class Pipeline:
                     mp4.write(composite)
                     if self.options.gif:
                         gif.write(composite)
+        with timer("encode"):
+            copy_audio(reader.path, output_dir / f"{stem}.mp4")
+        with timer("export"):
+            write_exports(clip, output_dir, stem, self.options.exports)
         return VideoResult(reader.path, output_dir, num_frames, tracks.num_people, time.perf_counter() - start,
                            dict(timer.seconds), int(flip_corrected_frames.sum()))
