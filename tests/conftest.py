@@ -79,7 +79,7 @@ def clip_with_beep(path: Path, num_frames: int = EXPORTED_FRAMES) -> Path:
 def exported_clip(tmp_path_factory) -> Path:
     """The output folder of the CLI, default options (every export), on a 45-frame cut of the sample clip with a
     beep in its audio: ``<folder>/beep.mp4``, ``beep_keypoints.npz``, ``beep.html``, ... The source is
-    ``<folder>/../beep.mkv``."""
+    ``<folder>/../../beep.mkv``."""
     from app.cli import main
 
     root = tmp_path_factory.mktemp("exported")

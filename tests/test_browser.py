@@ -122,7 +122,7 @@ def test_web_page_processes_an_uploaded_clip(page, tmp_path):
                          "roof jump_keypoints.npz", "roof jump_person0.bvh", "roof jump_person0.trc"]
         viewer = page.frame_locator("#viewer")
         viewer.locator("#frame-label").wait_for()
-        page.wait_for_function("document.getElementById('viewer').contentDocument.getElementById('video')"
+        page.wait_for_function("document.getElementById('viewer').contentDocument.getElementById('video')?"
                                ".readyState >= 2", timeout=30000)
         assert viewer.locator("#frame-label").inner_text().startswith("frame ")
         assert min(skeleton_pixels(page.locator("#viewer").screenshot()).values()) > 100
