@@ -133,7 +133,12 @@ def screenshots(output: Path, docs: Path) -> None:
         page.fill("#slider", "150")
         page.wait_for_timeout(500)
         page.screenshot(path=str(docs / "viewer_orbit.png"))
-        print(f"viewer: skeleton pixels {skeleton_pixels(page.locator('#view').screenshot())}, "
+        pixels = skeleton_pixels(page.locator("#view").screenshot())
+        page.click("#play")
+        page.wait_for_timeout(1000)
+        page.click("#play")
+        played_to = page.get_attribute("#frame-label", "data-frame")
+        print(f"viewer: skeleton pixels {pixels}, played from frame 150 to {played_to} in 1 s, "
               f"console problems {problems}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as jobs, chromium_page(1300, 1050) as (page, problems):
         runner = JobRunner(Path(jobs), pipeline_runner())

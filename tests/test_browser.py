@@ -1,5 +1,6 @@
 """The viewer and the web page in headless Chromium: the skeleton is drawn, it plays, it orbits, no console
 errors; the web page takes an upload and shows the result."""
+import base64
 import shutil
 import threading
 import urllib.request
@@ -107,7 +108,13 @@ def test_web_page_processes_an_uploaded_clip(page, tmp_path):
         assert page.inner_text("#status") == "error: notes.txt: not a video file name (" + \
             page.inner_text("#status").split("(", 1)[1]
 
-        page.set_input_files("#file", str(clip))
+        # Dropped on the page, as a user would (the file picker was used above).
+        page.evaluate("""([name, base64]) => {
+            const bytes = Uint8Array.from(atob(base64), character => character.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type: "video/x-msvideo"}));
+            document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer}));
+        }""", [clip.name, base64.b64encode(clip.read_bytes()).decode()])
         statuses = set()
         for _ in range(600):
             status = page.inner_text("#status")

@@ -3,7 +3,6 @@ the 3D has it, known rotations come back as they were, and no channel jumps at Â
 import json
 import shutil
 import subprocess
-import warnings
 
 import bvhio
 import numpy as np

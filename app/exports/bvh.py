@@ -32,7 +32,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from app.export import ClipKeypoints
-from app.exports.files import write_text_atomically
+from app.exports.files import person_paths, write_text_atomically
 from app.exports.world import WORLD_TO_BVH, world_keypoints
 
 _X, _Y = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
@@ -246,14 +246,10 @@ def _numbers(values: np.ndarray) -> str:
     return " ".join(f"{value:.6f}" for value in values)
 
 
-def bvh_paths(folder: Path, stem: str, clip: ClipKeypoints) -> list[Path]:
-    return [folder / f"{stem}_person{int(track_id)}.bvh" for track_id in clip.track_ids]
-
-
 def write_bvh(clip: ClipKeypoints, folder: Path, stem: str) -> list[Path]:
     """``<stem>_person<track id>.bvh`` for each person of ``clip``."""
     world = world_keypoints(clip)
-    paths = bvh_paths(folder, stem, clip)
+    paths = person_paths(folder, stem, clip.track_ids, ".bvh")
     for person, path in enumerate(paths):
         write_text_atomically(path, bvh_text(world[person], clip.valid[person], clip.fps))
     return paths

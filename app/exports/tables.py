@@ -14,18 +14,12 @@ import numpy as np
 
 import app
 from app.export import ClipKeypoints
-from app.exports.files import write_text_atomically
-from app.exports.world import WORLD_TO_TRC, world_keypoints
+from app.exports.files import person_paths, write_text_atomically
+from app.exports.world import WORLD_TO_TRC, world_keypoints, world_trajectory
 from lifters.skeleton import H36M_JOINT_NAMES
 
 JSON_FORMAT_VERSION = 1
 PIXEL_DECIMALS, SCORE_DECIMALS, METRE_DECIMALS = 3, 4, 6
-
-
-def _world_trajectory(clip: ClipKeypoints) -> np.ndarray | None:
-    """The npz's world-frame 3D with the root trajectory (``keypoints_3d_world``), where the clip has it."""
-    world = getattr(clip, "keypoints_3d_world", None)
-    return None if world is None else np.asarray(world, np.float32)
 
 
 def _rounded(values: np.ndarray, decimals: int) -> list:
@@ -34,7 +28,7 @@ def _rounded(values: np.ndarray, decimals: int) -> list:
 
 def json_document(clip: ClipKeypoints) -> dict:
     """The JSON export as a Python object (schema in the README)."""
-    world = _world_trajectory(clip)
+    world = world_trajectory(clip)
     pixels = _rounded(clip.keypoints_2d, PIXEL_DECIMALS)
     scores = _rounded(clip.scores_2d, SCORE_DECIMALS)
     metres = _rounded(clip.keypoints_3d, METRE_DECIMALS)
@@ -76,7 +70,7 @@ CSV_WORLD_COLUMNS = ("x_world_m", "y_world_m", "z_world_m")
 def csv_text(clip: ClipKeypoints) -> str:
     """Long format: one row per frame × person × joint (columns ``CSV_COLUMNS``, then ``CSV_WORLD_COLUMNS`` where
     the clip has a world trajectory); 2D cells are empty where the person was not detected."""
-    world = _world_trajectory(clip)
+    world = world_trajectory(clip)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS + (CSV_WORLD_COLUMNS if world is not None else ()))
@@ -119,10 +113,6 @@ def trc_text(positions_world: np.ndarray, fps: float, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trc_paths(folder: Path, stem: str, clip: ClipKeypoints) -> list[Path]:
-    return [folder / f"{stem}_person{int(track_id)}.trc" for track_id in clip.track_ids]
-
-
 def write_json(clip: ClipKeypoints, folder: Path, stem: str) -> list[Path]:
     path = folder / f"{stem}.json"
     write_text_atomically(path, json.dumps(json_document(clip), separators=(",", ":")))
@@ -138,7 +128,7 @@ def write_csv(clip: ClipKeypoints, folder: Path, stem: str) -> list[Path]:
 def write_trc(clip: ClipKeypoints, folder: Path, stem: str) -> list[Path]:
     """``<stem>_person<track id>.trc`` for each person (Pose2Sim writes one TRC per person too)."""
     world = world_keypoints(clip)
-    paths = trc_paths(folder, stem, clip)
+    paths = person_paths(folder, stem, clip.track_ids, ".trc")
     for person, path in enumerate(paths):
         write_text_atomically(path, trc_text(world[person], clip.fps, path.name))
     return paths

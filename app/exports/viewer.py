@@ -16,7 +16,7 @@ import numpy as np
 
 from app.export import ClipKeypoints
 from app.exports.files import write_text_atomically
-from app.exports.world import world_keypoints
+from app.exports.world import world_keypoints, world_trajectory
 from app.render import LEFT_COLOUR, RIGHT_COLOUR, _bone_colour, person_colour
 from lifters.skeleton import H36M_BONES, SEED_CAMERA_ROTATION, quaternion_rotate
 
@@ -61,7 +61,7 @@ def viewer_data(clip: ClipKeypoints) -> dict:
             "positions_mm": np.round(world[person] * 1000).astype(int).ravel().tolist(),
         })
     return {"num_frames": clip.num_frames, "fps": float(clip.fps), "lifter": clip.lifter,
-            "world_trajectory": getattr(clip, "keypoints_3d_world", None) is not None,
+            "world_trajectory": world_trajectory(clip) is not None,
             "bones": [list(bone) for bone in H36M_BONES], "left_colour": _hex(LEFT_COLOUR),
             "right_colour": _hex(RIGHT_COLOUR), "people": people, **_view(world, clip.valid)}
 

@@ -7,6 +7,13 @@ from app.export import ClipKeypoints
 from lifters.skeleton import fill_gaps, normalize_screen_coordinates
 
 
+def world_trajectory(clip: ClipKeypoints) -> np.ndarray | None:
+    """(P, T, 17, 3) float32 metres, z up, the floor at z = 0: the npz's world-frame 3D with each person's root
+    trajectory (``keypoints_3d_world``, added by the trajectory stage), or None where the clip has none."""
+    world = getattr(clip, "keypoints_3d_world", None)
+    return None if world is None else np.asarray(world, np.float32)
+
+
 def world_keypoints(clip: ClipKeypoints) -> np.ndarray:
     """(P, T, 17, 3) float32 metres in the world frame: z up, the floor at z = 0.
 
@@ -15,9 +22,9 @@ def world_keypoints(clip: ClipKeypoints) -> np.ndarray:
     rotation, the lowest joint of each pose on the floor, the pelvis above the origin, several people spread
     sideways by their image position), so the viewer, the BVH, the TRC and the video agree.
     """
-    world = getattr(clip, "keypoints_3d_world", None)
+    world = world_trajectory(clip)
     if world is not None:
-        return np.asarray(world, np.float32)
+        return world
     # Imported here: the pipeline imports the exports.
     from app.pipeline import world_poses
     from app.render import SideBySideRenderer
