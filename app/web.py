@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,9 +139,7 @@ def pipeline_runner(device: str | None = None) -> Callable[[Job], None]:
 
         spec = auto_lifter_spec(*choose_models("auto", "auto", job.max_people))
         if spec not in lifters:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                lifters[spec] = load_lifter(spec, device)
+            lifters[spec] = load_lifter(spec, device)
         options = RunOptions(output_dir=job.folder, max_people=job.max_people, device=device, progress=False,
                              on_progress=job.report)
         Pipeline(lifters[spec], options).run(job.input_path, job.stem)
