@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from app.errors import InputError, OutputError, Terminated
+from app.exports import parse_exports
 from app.output_set import check_output_root, check_replaceable, signals_held
 from app.video_io import VIDEO_SUFFIXES, check_video_path
 from detectors.api import DETECTORS, POSE_MODELS, choose_models, resolve_model_files
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder; each video gets <output>/<stem>/, replaced as a whole on a rerun "
                              "(default: ./output)")
     parser.add_argument("--gif", action="store_true", help="also write <stem>.gif")
+    parser.add_argument("--export", default="all",
+                        help="data files beside the npz, a comma list of html (3D viewer), bvh, json, csv, trc; "
+                             "or 'all' or 'none' (default: %(default)s)")
     parser.add_argument("--lifter", default="auto",
                         help=f"3D lifter: {', '.join(LIFTER_NAMES)} or a checkpoint path; auto = blazepose3d with "
                              "the embedded BlazePose 2D, else mixste-synthetic (default: %(default)s)")
@@ -219,6 +223,7 @@ def _run(argv: list[str] | None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         videos, names = _check_paths(args)
+        exports = parse_exports(args.export)
         detector, pose2d = resolve_model_files(*choose_models(args.detector, args.pose2d, args.max_people))
         if args.lifter != "auto":
             lifter_checkpoint(args.lifter)
@@ -234,7 +239,7 @@ def _run(argv: list[str] | None) -> int:
 
     options = RunOptions(output_dir=args.output, gif=args.gif, detector=detector, pose2d=pose2d,
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
-                         elevation=args.elevation,
+                         elevation=args.elevation, exports=exports,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)

@@ -18,8 +18,10 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from tqdm import tqdm
 
+from app.audio import copy_audio
 from app.errors import InputError, OutputError
 from app.export import ClipKeypoints, save_keypoints
+from app.exports import EXPORTERS, write_exports
 from app.output_set import OutputSet, check_replaceable
 from app.render import SideBySideRenderer
 from app.video_io import GifWriter, Mp4Writer, VideoReader
@@ -49,6 +51,8 @@ class RunOptions:
     azimuth: float = 20.0
     elevation: float = 12.0
     progress: bool = True
+    exports: tuple[str, ...] = tuple(EXPORTERS)  # written beside the npz (``app.exports``)
+    on_progress: Callable[[str, int, int | None], None] | None = None  # (bar name, frames done, total) for a page
 
 
 @dataclass
@@ -126,7 +130,22 @@ def world_poses(keypoints_3d: np.ndarray, keypoints_2d_normalized: np.ndarray, s
     return world
 
 
+class _ReportingBar(tqdm):
+    """A progress bar shown by a callback instead of a terminal (tqdm's way for other front ends: override display)."""
+
+    def __init__(self, *args, report: Callable[[str, int, int | None], None], **kwargs):
+        self._report = report  # before tqdm's __init__, which displays the bar once
+        super().__init__(*args, **kwargs)
+
+    def display(self, msg=None, pos=None) -> bool:
+        self._report(self.desc, self.n, self.total)
+        return True
+
+
 def _progress_bar(options: RunOptions, iterable, total: int | None, description: str):
+    if options.on_progress is not None:
+        return _ReportingBar(iterable, total=total, desc=description, unit="frame", leave=False, mininterval=0.25,
+                             report=options.on_progress)
     return tqdm(iterable, total=total, desc=description, unit="frame", leave=False, disable=not options.progress,
                 dynamic_ncols=True)
 
@@ -232,6 +251,10 @@ class Pipeline:
             with OutputSet(output_dir, [reader.path]) as staging:
                 save_keypoints(staging / f"{stem}_keypoints.npz", clip)
                 self._render(reader, clip, normalized, staging, stem, timer)
+                with timer("encode"):
+                    copy_audio(reader.path, staging / f"{stem}.mp4")
+                with timer("export"):
+                    write_exports(clip, staging, stem, self.options.exports)
         except (OutputError, OSError) as error:  # disk full, encoder failure, folder changed under the run
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise OutputError(f"{reader.path}: {reason}; {output_dir} was left as it was") from None

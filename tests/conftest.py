@@ -43,3 +43,46 @@ def cut_clip(source: Path, path: Path, num_frames: int) -> Path:
         frames.append(frame)
     capture.release()
     return write_clip(path, frames, fps)
+
+
+FFMPEG_FPS = 30.0
+BEEP_SECONDS = 0.5  # where the test clip's audio beeps (frame 15 at 30 fps)
+EXPORTED_FRAMES = 45
+
+
+def clip_with_beep(path: Path, num_frames: int = EXPORTED_FRAMES) -> Path:
+    """The first ``num_frames`` frames of the sample clip with a mono PCM track that is silent except for a
+    1 kHz beep from ``BEEP_SECONDS`` on, in a Matroska file (PCM is not an MP4 codec: the remux must encode it)."""
+    import subprocess
+    import wave
+
+    import imageio_ffmpeg
+
+    video = cut_clip(SAMPLE_CLIP, path.with_suffix(".frames.avi"), num_frames)
+    rate = 44100
+    samples = np.zeros(round(rate * num_frames / FFMPEG_FPS), np.int16)
+    start = round(rate * BEEP_SECONDS)
+    samples[start:start + rate // 5] = (12000 * np.sin(2 * np.pi * 1000 * np.arange(rate // 5) / rate)).astype(np.int16)
+    audio = path.with_suffix(".wav")
+    with wave.open(str(audio), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(video),
+                    "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "pcm_s16le", str(path)],
+                   check=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def exported_clip(tmp_path_factory) -> Path:
+    """The output folder of the CLI, default options (every export), on a 45-frame cut of the sample clip with a
+    beep in its audio: ``<folder>/beep.mp4``, ``beep_keypoints.npz``, ``beep.html``, ... The source is
+    ``<folder>/../../beep.mkv``."""
+    from app.cli import main
+
+    root = tmp_path_factory.mktemp("exported")
+    source = clip_with_beep(root / "beep.mkv")
+    assert main(["--video", str(source), "--output", str(root / "out"), "--no-progress"]) == 0
+    return root / "out" / "beep"

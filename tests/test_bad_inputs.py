@@ -286,7 +286,7 @@ def batch(tmp_path_factory, clips):
         (folder / name).mkdir()
         shutil.copy(clips[clip], folder / name / "a.mp4")
     code, stdout, stderr = run_cli("--video", folder / "dA" / "a.mp4", "--video", folder / "dB" / "a.mp4",
-                                   "--output", folder / "out", "--gif")
+                                   "--output", folder / "out", "--gif", "--export", "none")
     return code, stdout, stderr, folder / "out"
 
 

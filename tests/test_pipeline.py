@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from app.audio import audio_codec
 from app.cli import main, output_names
 from app.pipeline import VideoResult, lift_people
 from detectors.base import PoseTracks
@@ -25,9 +26,12 @@ def test_sample_clip_end_to_end(tmp_path):
     assert main(["--video", str(SAMPLE_CLIP), "--output", str(tmp_path), "--gif", "--no-progress"]) == 0
     folder = tmp_path / "sports2d_demo"
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".video3d-output", "sports2d_demo.gif", "sports2d_demo.mp4", "sports2d_demo_keypoints.npz"]
+        ".video3d-output", "sports2d_demo.csv", "sports2d_demo.gif", "sports2d_demo.html", "sports2d_demo.json",
+        "sports2d_demo.mp4", "sports2d_demo_keypoints.npz", "sports2d_demo_person0.bvh", "sports2d_demo_person0.trc",
+        "sports2d_demo_person1.bvh", "sports2d_demo_person1.trc"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sports2d_demo"]  # no staging folder left
     assert probe(folder / "sports2d_demo.mp4") == {"codec": "h264", "fps": 30.0, "frames": 230}
+    assert audio_codec(folder / "sports2d_demo.mp4") == "aac"  # the sample clip's AAC track, copied
     data = np.load(folder / "sports2d_demo_keypoints.npz")
     assert set(data.files) == NPZ_KEYS
     # Two people: the man on the roof and the woman walking through the foreground.
@@ -50,6 +54,13 @@ def test_sample_clip_end_to_end(tmp_path):
     assert (pelvis[woman, valid[woman], 1] > 600).all()
     # Ids never swap: on the roof (frames before the flip) the man's pelvis is always in the upper half.
     assert (pelvis[man, :160][valid[man, :160], 1] < 500).all()
+
+
+def test_export_none_writes_only_the_video_and_the_npz(tmp_path):
+    clip = cut_clip(SAMPLE_CLIP, tmp_path / "short.avi", 12)
+    assert main(["--video", str(clip), "--output", str(tmp_path / "out"), "--export", "none", "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "short").iterdir()) == [".video3d-output", "short.mp4",
+                                                                             "short_keypoints.npz"]
 
 
 def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):
@@ -136,6 +147,8 @@ def test_bad_options_exit_2_with_one_line(tmp_path):
     assert code == 2 and "no video files" in _single_error_line(stderr)
     code, _, stderr = _run_cli("--video", str(SAMPLE_CLIP), "--detector", "nonsense")
     assert code == 2 and "unknown --detector 'nonsense'" in _single_error_line(stderr)
+    code, _, stderr = _run_cli("--video", str(SAMPLE_CLIP), "--export", "bvh,fbx")
+    assert code == 2 and "--export: unknown format fbx" in _single_error_line(stderr)
 
 
 def test_batch_reports_the_broken_video_and_completes_the_others(tmp_path):
