@@ -5,6 +5,8 @@
 
 Coverage (no timing): the eval set's four views scored by ``../shared/eval-dev/score3d_multi.py`` (coverage and
 track switches per person), vtest.avi's people per frame and its frame 300, the sample clip's man and woman.
+2D accuracy (no timing): the keypoints of the default stage (BlazePose following each person) and YOLO11n-pose's own
+keypoints on every frame against the eval set's ground truth reprojected into each view.
 Speed (``--no-speed`` skips it; run it on a quiet machine): the whole demo in fresh processes on the sample clip
 and on vtest.avi (default and ``--max-people 6``), with the stage split; in the same run the single-person
 BlazePose path (``--detector blazepose``) and the detector alone on every frame. ``--baseline-repo`` points at a
@@ -56,6 +58,64 @@ def eval_views(shared: Path, output: Path) -> list[str]:
             rows.append(f"| cam0{view + 1} | {name} | {covered}/{total} ({100 * int(covered) / int(total):.1f} %) | "
                         f"{tracks} | {switches} |")
     return rows
+
+
+LIMB_JOINTS = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]  # H36M hips, knees, ankles, shoulders, elbows, wrists
+H36M_MIRROR = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
+
+
+def limb_errors(candidates_per_frame: list[np.ndarray], truth: np.ndarray, visible: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the mean limb-joint error (px) of the candidate skeleton nearest the true one (H36M-17), with the
+    sides as labelled and with either labelling; frames where no candidate is within 30 % of the person's height
+    (someone else) are left out."""
+    as_labelled, either = [], []
+    for candidates, true, seen in zip(candidates_per_frame, truth, visible):
+        seen = seen[LIMB_JOINTS] & np.isfinite(true[LIMB_JOINTS]).all(-1)
+        if len(candidates) == 0 or seen.sum() < 4:
+            continue
+        target = true[LIMB_JOINTS][seen]
+        labelled = np.array([np.linalg.norm(c[LIMB_JOINTS][seen] - target, axis=1).mean() for c in candidates])
+        mirrored = np.array([np.linalg.norm(c[H36M_MIRROR][LIMB_JOINTS][seen] - target, axis=1).mean()
+                             for c in candidates])
+        best = int(np.argmin(np.minimum(labelled, mirrored)))
+        height = np.nanmax(true[:, 1]) - np.nanmin(true[:, 1])
+        if min(labelled[best], mirrored[best]) < 0.3 * height:
+            as_labelled.append(labelled[best])
+            either.append(min(labelled[best], mirrored[best]))
+    return np.array(as_labelled), np.array(either)
+
+
+def keypoint_accuracy(shared: Path, output: Path) -> list[str]:
+    """Needs ``eval_views`` to have written the default stage's npz files under ``output``."""
+    from app.video_io import VideoReader
+    from detectors.api import DETECTOR_IMAGE_SIZE
+    from detectors.yolo import YoloPersonDetector
+    from lifters.skeleton import coco_to_h36m
+    from weights.registry import resolve
+
+    truth = np.load(shared / "eval-dev" / "pose2sim_multi.npz")
+    detector = YoloPersonDetector(resolve("yolo11n-pose.pt"), image_size=DETECTOR_IMAGE_SIZE, device="cpu")
+    rows = ["| view | person | BlazePose following (default) | YOLO11n-pose keypoints, every frame |",
+            "|---|---|---|---|"]
+    for view in range(4):
+        video = shared / "eval-dev" / "media" / f"cam0{view + 1}.mp4"
+        with np.load(keypoints_file(output, video)) as data:
+            followed = [data["keypoints_2d"][data["valid"][:, t], t] for t in range(data["valid"].shape[1])]
+        yolo = []
+        for frame in VideoReader(video):
+            people = detector.detect_people([frame])[0]
+            yolo.append(coco_to_h36m(people.keypoints[:, None], people.scores[:, None])[0][:, 0])
+        for person, name in enumerate(truth["person_names"]):
+            cells = []
+            for candidates in (followed, yolo):
+                labelled, either = limb_errors(candidates, truth["gt_kp2d"][view, person],
+                                               truth["valid_cam"][view, person])
+                cells.append(f"{np.median(either):.1f} px (as labelled {np.median(labelled):.1f}), {len(either)} frames")
+            rows.append(f"| cam0{view + 1} | {name} | {cells[0]} | {cells[1]} |")
+    return rows + ["", "Median over frames of the mean limb-joint error (hips, knees, ankles, shoulders, elbows, "
+                   "wrists) with either labelling of the sides; 'as labelled' counts left/right swaps as errors "
+                   "(the default stage's labels are after flip correction)."]
 
 
 # Hip centres of the six walkers of vtest.avi frame 300, marked by hand (as in tests/test_follow.py).
@@ -122,7 +182,7 @@ def detector_alone(video: Path) -> float:
 def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
     clips = [(REPO / "videos" / "sports2d_demo.mp4", ()), (shared / "media" / "vtest.avi", ()),
              (shared / "media" / "vtest.avi", ("--max-people", "6"))]
-    rows = ["| clip | run | frames/s end to end (wall, incl. start-up) | people | stage split (frames/s of each stage) |",
+    rows = ["| clip | run | frames/s end to end (wall, incl. start-up) | people with a skeleton | stage split (frames/s of each stage) |",
             "|---|---|---|---|---|"]
     for video, options in clips:
         runs = [("default" + (" " + " ".join(options) if options else ""), REPO, options),
@@ -133,9 +193,11 @@ def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
         for label, repo, run_options in runs:
             if options and repo != REPO:
                 continue
-            summary, seconds = run_demo(repo, video, output / label.split()[0], *run_options)
+            folder = output / label.split()[0]
+            summary, seconds = run_demo(repo, video, folder, *run_options)
             frames = int(re.search(r": (\d+) frames", summary)[1])
-            people = re.search(r"frames, (\d+ (?:person|people)[^,|]*)", summary)[1]
+            with np.load(keypoints_file(folder, video)) as data:
+                people = f"{data['valid'].sum(0).mean():.2f} per frame"
             rows.append(f"| {video.name} | {label} | {frames / seconds:.1f} | {people} | {stage_split(summary)} |")
         if not options:
             rows.append(f"| {video.name} | YOLO11n-pose alone on every frame | {detector_alone(video):.1f} | | |")
@@ -150,6 +212,8 @@ def main() -> None:
     parser.add_argument("--baseline-repo", type=Path)
     args = parser.parse_args()
     sections = [("Eval set (`score3d_multi.py` coverage)", eval_views(args.shared, args.output / "eval")),
+                ("2D keypoints against the eval set's reprojected ground truth",
+                 keypoint_accuracy(args.shared, args.output / "eval")),
                 ("vtest.avi", vtest(args.shared, args.output / "vtest")),
                 ("Sample clip", sample_clip(args.output / "sample"))]
     if not args.no_speed:
