@@ -1,6 +1,6 @@
 """Everyone tracked: who the default 2D stage finds on the real clips, how well, and how fast.
 
-    python benchmarks/multi_person.py [--shared ../shared] [--output /tmp/multi_person] [--no-speed]
+    python benchmarks/multi_person.py [--shared ../shared] [--output FOLDER] [--no-speed]
                                       [--baseline-repo PATH]
 
 Coverage (no timing): the eval set's four views scored by ``../shared/eval-dev/score3d_multi.py`` (coverage and
@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -207,10 +208,11 @@ def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--output", type=Path, default=Path("/tmp/multi_person"))
+    parser.add_argument("--output", type=Path, default=None, help="where the runs write (default: a new temporary folder)")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--baseline-repo", type=Path)
     args = parser.parse_args()
+    args.output = args.output or Path(tempfile.mkdtemp(prefix="multi_person_"))
     sections = [("Eval set (`score3d_multi.py` coverage)", eval_views(args.shared, args.output / "eval")),
                 ("2D keypoints against the eval set's reprojected ground truth",
                  keypoint_accuracy(args.shared, args.output / "eval")),
