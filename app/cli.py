@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--azimuth", type=float, default=20.0,
                         help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side")
     parser.add_argument("--elevation", type=float, default=12.0, help="3D view height angle in degrees")
+    parser.add_argument("--focal", type=float, default=None, metavar="PX",
+                        help="the camera's focal length in pixels, when known (default: the video's metadata, "
+                             "else a 30 mm-equivalent prior)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return parser
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_people < 1:
         print("error: --max-people must be at least 1", file=sys.stderr)
         return 2
+    if args.focal is not None and not args.focal > 0:
+        print("error: --focal must be a positive number of pixels", file=sys.stderr)
+        return 2
     try:
         videos = find_videos(args.input_dir) if args.input_dir else list(args.video)
         # Imported here so that --help and option errors answer without loading torch.
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = RunOptions(output_dir=args.output, gif=args.gif, detector=args.detector, pose2d=args.pose2d,
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
-                         elevation=args.elevation,
+                         elevation=args.elevation, focal_px=args.focal,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)

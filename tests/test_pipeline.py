@@ -13,7 +13,8 @@ from conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
 from test_video_io import probe
 
 NPZ_KEYS = {"keypoints_2d", "scores_2d", "keypoints_3d", "valid", "track_ids", "fps", "image_size", "joint_names",
-            "lifter"}
+            "lifter", "root_camera", "keypoints_3d_camera", "keypoints_3d_world", "foot_contacts", "person_scale",
+            "camera_matrix", "world_from_camera", "focal_source"}
 
 
 def _grey_frames(count, size=(320, 240)):
@@ -37,9 +38,22 @@ def test_sample_clip_end_to_end(tmp_path):
     assert float(data["fps"]) == 30.0 and tuple(data["image_size"]) == (1768, 994)
     assert tuple(data["joint_names"][[0, 10, 16]]) == ("pelvis", "head", "right_wrist")
     np.testing.assert_array_equal(data["keypoints_3d"][..., 0, :], 0)
+    assert data["world_from_camera"].shape == (4, 4) and data["camera_matrix"].shape == (3, 3)
     # The 2D skeleton lies on the man on the roof (left part of the frame, upper half) in frame 100.
     pelvis = data["keypoints_2d"][0, 100, 0]
     assert 300 < pelvis[0] < 700 and 150 < pelvis[1] < 450
+    # The world keys: metres, the pelvis in front of the camera, the camera frame = root + the (scaled) pose, and
+    # the world's joints projected by the camera land on the 2D.
+    assert data["root_camera"].shape == (1, 230, 3) and data["keypoints_3d_world"].shape == (1, 230, 17, 3)
+    assert data["foot_contacts"].shape == (1, 230, 2) and data["foot_contacts"].dtype == bool
+    assert str(data["focal_source"]) == "prior" and data["camera_matrix"][0, 0] == np.float32(30 / 36 * 1768)
+    seen = data["valid"][0]
+    assert (data["root_camera"][0, seen, 2] > 2).all() and (data["root_camera"][0, seen, 2] < 30).all()
+    camera = (data["keypoints_3d_world"][0] - data["world_from_camera"][:3, 3]) @ data["world_from_camera"][:3, :3]
+    np.testing.assert_allclose(camera, data["keypoints_3d_camera"][0], atol=1e-4)
+    pixels = camera[..., :2] / camera[..., 2:] * data["camera_matrix"][0, 0] + data["camera_matrix"][:2, 2]
+    error = np.linalg.norm(pixels - data["keypoints_2d"][0], axis=-1)[seen][:, [0, 11, 14]]  # pelvis, shoulders
+    assert np.median(error) < 0.03 * 994
 
 
 def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):
