@@ -42,8 +42,12 @@ from detectors.flip_correction import correct_left_right_flips  # noqa: E402
 from lifters.api import auto_lifter_spec, load_lifter  # noqa: E402
 from detectors.api import choose_models  # noqa: E402
 from lifters.world.camera import Intrinsics, clip_intrinsics  # noqa: E402
-from lifters.world.contact import ANKLES, foot_sliding  # noqa: E402
+from lifters.skeleton import fill_gaps  # noqa: E402
+from lifters.world.contact import ANKLES, detect_contacts, foot_sliding, foot_speeds  # noqa: E402
+from lifters.skeleton import quaternion_rotate  # noqa: E402
+from lifters.world.root_fit import FIT_JOINTS, fit_roots, smooth_roots  # noqa: E402
 from lifters.world.scene import build_scene  # noqa: E402
+from lifters.world.upright import estimate_up  # noqa: E402
 
 DEFAULT_GT = ROOT.parent / "shared" / "eval-dev" / "pose2sim_multi.npz"
 
@@ -151,6 +155,96 @@ def evaluate_view(gt, view: int, inputs, focal: str) -> dict:
                 true_height=float(camera_centre[2]), scale=scale)
 
 
+# The seeds' fixed camera rotation (w, x, y, z), Human3.6M S1's camera 54138969, which the demo used before
+# the world stage: its up direction in the camera frame is the same for every clip.
+SEED_CAMERA_ROTATION = np.array([0.1407056450843811, -0.1500701755285263, -0.755240797996521, 0.6223280429840088])
+
+
+def steps_view(gt, view: int, inputs) -> dict:
+    """What each step adds, prior focal length: root error (median over people of the per-person median, % of
+    distance) of the perspective fit alone and of the whole stage; up error of the seeds' rotation, of the standing
+    direction alone and of the whole stage; and the whole stage's root error at other focal lengths."""
+    keypoints_2d, scores_2d, valid, keypoints_3d, image_size = inputs
+    fps = float(gt["fps"])
+    camera = clip_intrinsics(image_size)
+    fitted = np.zeros(valid.shape + (3,))
+    for person in range(len(valid)):
+        raw = np.zeros((valid.shape[1], 3))
+        raw[valid[person]] = fit_roots(keypoints_3d[person, valid[person]], keypoints_2d[person, valid[person]],
+                                       scores_2d[person, valid[person]], camera)
+        fitted[person] = smooth_roots(raw, valid[person], fps)
+    tracks = match_tracks(keypoints_2d, valid, gt["gt_kp2d"][view])
+    gt_root = gt["gt_cam"][view][:, :, 0].astype(np.float64)
+
+    def root_error(roots):
+        errors = []
+        for person, track in enumerate(tracks):
+            if track is not None:
+                used = gt["valid_cam"][view][person, :, 0] & valid[track]
+                errors.append(np.median(np.linalg.norm(roots[track][used] - gt_root[person][used], axis=-1)
+                                        / np.linalg.norm(gt_root[person][used], axis=-1)))
+        return 100 * float(np.median(errors))
+
+    true_up = gt["R"][view][:, 2]
+    seed_up = quaternion_rotate(SEED_CAMERA_ROTATION * [1, -1, -1, -1], np.array([0.0, 0.0, 1.0]))
+    scene = build_scene(keypoints_3d, keypoints_2d, scores_2d, valid, camera, fps)
+    focal_scan = {}
+    for ratio in FOCAL_SCAN:
+        other = Intrinsics(ratio * float(gt["K"][view, 0, 0]), camera.centre, "given")
+        focal_scan[ratio] = root_error(build_scene(keypoints_3d, keypoints_2d, scores_2d, valid, other,
+                                                   fps).root_camera)
+    # The focal length that a perspective fit of the lifted pose to the 2D would pick (least reprojection error).
+    best_focal = []
+    for person in range(len(valid)):
+        frames = valid[person]
+        residuals = []
+        for ratio in RESIDUAL_SCAN:
+            other = Intrinsics(ratio * float(gt["K"][view, 0, 0]), camera.centre, "given")
+            roots = fit_roots(keypoints_3d[person, frames], keypoints_2d[person, frames], scores_2d[person, frames],
+                              other)
+            projected = other.project(keypoints_3d[person, frames][:, list(FIT_JOINTS)] + roots[:, None])
+            residuals.append(np.mean(np.linalg.norm(projected - keypoints_2d[person, frames][:, list(FIT_JOINTS)],
+                                                    axis=-1)))
+        best_focal.append(RESIDUAL_SCAN[int(np.argmin(residuals))])
+    return dict(fit_only=root_error(fitted), whole=root_error(scene.root_camera), best_focal=best_focal,
+                seed_up=angle_degrees(seed_up, true_up), standing_up=angle_degrees(estimate_up(keypoints_3d, valid),
+                                                                                 true_up),
+                whole_up=angle_degrees(scene.up, true_up), focal_scan=focal_scan)
+
+
+FOCAL_SCAN = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
+CONTACT_SPEEDS = (0.3, 0.5, 0.8)  # m/s, the contact test's threshold: the default and its neighbours
+GT_CONTACT_HEIGHT = 0.03  # m: a GT ankle within this of the person's lowest ankle height stands
+
+
+def contact_counts(gt, view: int, inputs) -> dict[float, np.ndarray]:
+    """Per contact-speed threshold, (true positives, false positives, false negatives) of the detected contacts
+    against GT contacts (ankle height only: within ``GT_CONTACT_HEIGHT`` of the person's 5th-percentile ankle
+    height in the GT world), prior focal length."""
+    keypoints_2d, scores_2d, valid, keypoints_3d, image_size = inputs
+    camera = clip_intrinsics(image_size)
+    fps = float(gt["fps"])
+    scene = build_scene(keypoints_3d, keypoints_2d, scores_2d, valid, camera, fps)
+    tracks = match_tracks(keypoints_2d, valid, gt["gt_kp2d"][view])
+    rotation, translation = gt["R"][view], gt["t"][view]
+    counts = {speed: np.zeros(3, int) for speed in CONTACT_SPEEDS}
+    for person, track in enumerate(tracks):
+        if track is None:
+            continue
+        ankles = gt["gt_cam"][view][person][:, list(ANKLES)].astype(np.float64)
+        height = ((ankles - translation) @ rotation)[..., 2]  # the GT world's z, metres above its floor
+        known = gt["valid_cam"][view][person][:, list(ANKLES)] & valid[track][:, None]
+        truth = height < np.nanpercentile(height[known], 5) + GT_CONTACT_HEIGHT
+        ankles_2d = fill_gaps(keypoints_2d[track][:, list(ANKLES)].astype(np.float64), valid[track])
+        speeds = foot_speeds(ankles_2d, scene.root_camera[track, :, 2], camera, fps)
+        for speed in CONTACT_SPEEDS:
+            found = detect_contacts(keypoints_3d[track], speeds, valid[track], scene.up, speed)
+            counts[speed] += [(found & truth)[known].sum(), (found & ~truth)[known].sum(),
+                              (~found & truth)[known].sum()]
+    return counts
+RESIDUAL_SCAN = np.round(np.arange(0.5, 1.61, 0.05), 2)
+
+
 def draw_sheet(path: Path, gt, inputs: list, names: list[str], frame: int, media: Path) -> None:
     """One row per view: the demo's side-by-side composite of ``frame`` (prior focal length), as a PNG."""
     rows = []
@@ -218,6 +312,24 @@ def main() -> None:
               for row in result["people"] if row is not None]
     print(f"\nfoot sliding, mean over views, people and focal cases: {np.mean([b for b, _ in slides]):.2f} → "
           f"{np.mean([a for _, a in slides]):.2f} cm/frame")
+    print("\nWhat each step does (prior focal length; root error: median over the two people, % of distance):\n")
+    print("| view | root: perspective fit only | root: whole stage | up: seeds' fixed rotation ° "
+          "| up: standing direction only ° | up: whole stage ° | root error at "
+          + ", ".join(f"{ratio:g}" for ratio in FOCAL_SCAN) + " × the true focal length "
+          "| least-residual focal length per track, × true |")
+    print("|---|---|---|---|---|---|---|---|")
+    for view, name in enumerate(names):
+        steps = steps_view(gt, view, inputs[view])
+        print(f"| {name} | {steps['fit_only']:.1f} | {steps['whole']:.1f} | {steps['seed_up']:.1f} "
+              f"| {steps['standing_up']:.1f} | {steps['whole_up']:.1f} | "
+              + ", ".join(f"{value:.1f}" for value in steps["focal_scan"].values()) + " | "
+              + ", ".join(f"{value:g}" for value in steps["best_focal"]) + " |")
+    totals = {speed: sum(contact_counts(gt, view, inputs[view])[speed] for view in range(len(names)))
+              for speed in CONTACT_SPEEDS}
+    print("\nContacts against the GT's (ankle within 3 cm of the person's lowest), all views and people, prior focal:"
+          "\n\n| contact speed below | precision | recall |\n|---|---|---|")
+    for speed, (hits, false, missed) in totals.items():
+        print(f"| {speed:g} m/s | {hits / max(hits + false, 1):.2f} | {hits / max(hits + missed, 1):.2f} |")
     if args.sheet:
         draw_sheet(args.sheet, gt, inputs, names, args.frame, args.gt.parent / "media")
 

@@ -262,3 +262,18 @@ def test_feet_do_not_slide_with_the_contact_step_on_noisy_depth():
     assert pinned.contacts[0].mean() > 0.9 and after < before / 2
     # Standing on the floor: the ankles at their height above it (0.159 shank lengths, 7 cm here).
     np.testing.assert_allclose(pinned.keypoints_world[0][:, feet, 2], 0.068, atol=0.005)
+
+
+def test_a_clip_of_one_frame_and_a_person_who_never_stands():
+    camera = SyntheticCamera()
+    world = stander(1, np.array([0.0, 4.0]))[None]
+    scene = build_scene(*observe(camera, world)[:4], camera.intrinsics, 30.0)
+    assert np.isfinite(scene.keypoints_world).all() and scene.keypoints_world.shape == (1, 1, 17, 3)
+    # Feet always moving fast in the 2D: no contact, no floor; the floor is then guessed below the hips.
+    world = stander(30, np.array([0.0, 4.0]))[None]
+    poses, keypoints_2d, scores, valid, _ = observe(camera, world)
+    keypoints_2d[0, :, 3, 0] += np.arange(30) * 40.0  # ankles racing sideways in the image
+    keypoints_2d[0, :, 6, 0] += np.arange(30) * 40.0
+    scene = build_scene(poses, keypoints_2d, scores, valid, camera.intrinsics, 30.0)
+    assert not scene.contacts.any() and not scene.on_floor.any()
+    assert scene.camera_height == pytest.approx(1.6, abs=0.15)  # the hips' height from the shank: about right

@@ -23,17 +23,20 @@ SETTLE_SECONDS = 0.05  # a change of standing foot blends over about this long
 def foot_speeds(ankles_2d: np.ndarray, depth: np.ndarray, camera: Intrinsics, fps: float) -> np.ndarray:
     """ankles_2d (T, 2, 2) pixels (gaps filled), depth (T,) metres of the person → (T, 2) m/s across the view."""
     ankles_2d = np.asarray(ankles_2d, np.float64)
+    if len(ankles_2d) < 2:
+        return np.zeros(ankles_2d.shape[:2])
     smooth = smooth_zero_phase(ankles_2d.reshape(len(ankles_2d), -1), min(SMOOTHING_HZ / fps, 0.45))
     pixels_per_frame = np.linalg.norm(np.gradient(smooth.reshape(ankles_2d.shape), axis=0), axis=-1)
     return pixels_per_frame * (np.asarray(depth) / camera.focal_px)[:, None] * fps
 
 
-def detect_contacts(poses: np.ndarray, speeds: np.ndarray, valid: np.ndarray, up: np.ndarray) -> np.ndarray:
+def detect_contacts(poses: np.ndarray, speeds: np.ndarray, valid: np.ndarray, up: np.ndarray,
+                    max_speed: float = CONTACT_SPEED) -> np.ndarray:
     """poses (T, 17, 3) metres (any frame whose ``up`` is given), speeds (T, 2) m/s, valid (T,) → contacts (T, 2) bool
-    for the (right, left) ankle: slow, and no higher than ``SAME_HEIGHT`` above the other ankle."""
+    for the (right, left) ankle: slower than ``max_speed``, and no higher than ``SAME_HEIGHT`` above the other."""
     heights = np.asarray(poses)[:, list(ANKLES)] @ up
     low = heights.min(axis=1, keepdims=True)
-    return (speeds < CONTACT_SPEED) & (heights - low < SAME_HEIGHT) & np.asarray(valid, bool)[:, None]
+    return (speeds < max_speed) & (heights - low < SAME_HEIGHT) & np.asarray(valid, bool)[:, None]
 
 
 def runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -77,9 +80,9 @@ def pin_contacts(roots: np.ndarray, feet: np.ndarray, anchors: list[tuple[int, i
     banded = np.zeros((3, num_frames))
     banded[0, 1:] = -smoothness
     banded[2, :-1] = -smoothness
-    banded[1] = weight + smoothness * np.r_[1, np.full(num_frames - 2, 2), 1][:num_frames]
-    if num_frames == 1:
-        banded[1] = weight
+    neighbours = np.full(num_frames, 2.0)  # how many frames each frame is tied to (1 at the ends)
+    neighbours[[0, -1]] -= 1
+    banded[1] = weight + smoothness * neighbours
     return roots + solve_banded((1, 1), banded, target)
 
 

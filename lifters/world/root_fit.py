@@ -22,43 +22,48 @@ SMOOTHING_HZ = 6.0  # zero-phase low-pass of the root path; the same as the eval
 
 
 def fit_roots(poses: np.ndarray, keypoints_2d: np.ndarray, weights: np.ndarray, camera: Intrinsics,
-              iterations: int = 8) -> np.ndarray:
+              iterations: int = 10) -> np.ndarray:
     """Per-frame robust perspective fit.
 
     poses (N, 17, 3) metres root-relative, camera frame; keypoints_2d (N, 17, 2) pixels; weights (N, 17) ≥ 0
     (the 2D confidences; a frame needs 2 joints with weight > 0). Returns roots (N, 3) metres, camera frame.
 
-    Linear least squares of the projection equations multiplied out, then iteratively reweighted Gauss-Newton on
-    the reprojection error with Huber weights (scale: 1.4826 × the median absolute residual of the frame).
+    Starts from how large the pose looks: depth = focal × the median, over pairs of joints, of their 3D distance
+    across the view over their 2D distance (a few wrong joints spoil only their own pairs); then iteratively
+    reweighted Gauss-Newton on the reprojection error with Huber weights (scale: 1.4826 × the median absolute
+    residual of the frame).
     """
     joints = list(FIT_JOINTS)
     pose = np.asarray(poses, np.float64)[:, joints]
     observed = camera.normalized(np.asarray(keypoints_2d)[:, joints])   # (N, J, 2)
-    confidence = np.repeat(np.asarray(weights, np.float64)[:, joints], 2, axis=1)  # (N, 2J)
+    confidence = np.asarray(weights, np.float64)[:, joints]
     count = len(pose)
-    design = np.zeros((count, 2 * len(joints), 3))
-    design[:, 0::2, 0] = 1
-    design[:, 1::2, 1] = 1
-    design[:, :, 2] = -observed.reshape(count, -1)
-    target = (observed * pose[..., 2:3] - pose[..., :2]).reshape(count, -1)
-    roots = _weighted_solve(design, target, confidence)
-    behind = ~(roots[:, 2] > 0.1)
-    roots[behind] = np.array([0.0, 0.0, 3.0])  # degenerate 2D: start in front of the camera
+    first, second = np.triu_indices(len(joints), 1)
+    across = np.linalg.norm(pose[:, first, :2] - pose[:, second, :2], axis=-1)
+    seen = np.linalg.norm(observed[:, first] - observed[:, second], axis=-1)
+    usable = (confidence[:, first] > 0) & (confidence[:, second] > 0) & (seen > 1e-6)
+    depth = np.nanmedian(np.where(usable, across / np.maximum(seen, 1e-12), np.nan), axis=1)
+    depth = np.where(np.isfinite(depth) & (depth > 0.1), depth, 3.0)
+    offsets = np.where(confidence[..., None] > 0, observed * (depth[:, None, None] + pose[..., 2:3]) - pose[..., :2],
+                       np.nan)
+    roots = np.column_stack([np.nan_to_num(np.nanmedian(offsets, axis=1)), depth])
+    confidence = np.repeat(confidence, 2, axis=1)  # (N, 2J), one per residual
     weight = confidence
     for _ in range(iterations):
         points = pose + roots[:, None]
         depth = np.maximum(points[..., 2], 1e-3)
         projected = points[..., :2] / depth[..., None]
         residual = (projected - observed).reshape(count, -1)
-        jacobian = np.zeros_like(design)
+        jacobian = np.zeros((count, residual.shape[1], 3))
         jacobian[:, 0::2, 0] = 1 / depth
         jacobian[:, 1::2, 1] = 1 / depth
         jacobian[:, :, 2] = -(projected / depth[..., None]).reshape(count, -1)
-        roots = roots - _weighted_solve(jacobian, residual, weight)
         pixels = np.abs(residual) * camera.focal_px
         masked = np.where(confidence > 0, pixels, np.nan)
         sigma = 1.4826 * np.nanmedian(masked, axis=1, keepdims=True) + 1e-6
         weight = confidence * np.minimum(1.0, HUBER * sigma / np.maximum(pixels, 1e-9))
+        roots = roots - _weighted_solve(jacobian, residual, weight)
+        roots[:, 2] = np.maximum(roots[:, 2], 0.1)  # stay in front of the camera
     return roots
 
 

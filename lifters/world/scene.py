@@ -17,8 +17,10 @@ from lifters.world.root_fit import fit_roots, smooth_roots
 from lifters.world.upright import estimate_up
 
 # Winter (Biomechanics and Motor Control of Human Movement, fig. 4.1): the ankle is 0.039 and the knee 0.285 of
-# the stature above the sole, so the ankle is 0.039 / 0.246 shank lengths above the floor.
+# the stature above the sole, so the ankle is 0.039 / 0.246 shank lengths above the floor. Used to put the soles
+# on the floor, and (hips) to guess the floor below people who never stand.
 ANKLE_HEIGHT_PER_SHANK = 0.039 / 0.246
+HIP_ABOVE_ANKLE_PER_SHANK = (0.530 - 0.039) / 0.246  # the hip joint is 0.530 of the stature above the sole
 UP_PRIOR_SIGMA = np.radians(8.0)  # one person's standing-direction error (RMS over the eval set's 8 person-views)
 
 
@@ -102,7 +104,7 @@ def build_scene(poses: np.ndarray, keypoints_2d: np.ndarray, scores_2d: np.ndarr
     ankle_height = ANKLE_HEIGHT_PER_SHANK * shank
     floor_people = on_floor if on_floor.any() else np.ones(num_people, bool)
     ankle_plane = (np.exp(np.mean(np.log(levels[on_floor]))) if on_floor.any()
-                   else np.median(-(roots[valid] @ up)) + np.median(shank) * 2)  # nobody stands: about leg length
+                   else np.median(-(roots[valid] @ up)) + HIP_ABOVE_ANKLE_PER_SHANK * np.median(shank))
     camera_height = float(ankle_plane + ankle_height[floor_people].mean())
 
     rotation = world_rotation(up)
@@ -112,21 +114,27 @@ def build_scene(poses: np.ndarray, keypoints_2d: np.ndarray, scores_2d: np.ndarr
         for person in range(num_people):
             anchors = []
             for (owner, foot, start, stop), point, floor_point in zip(stretches, points, on_floor_point):
-                if owner != person:
-                    continue
-                anchor = camera_to_world(point * scale[person], rotation, camera_height)
-                if floor_point:  # the person's own floor level: feet do not bob on the floor
-                    anchor[2] = camera_height - levels[person]
-                anchors.append((foot, start, stop, anchor))
-            feet = poses_world[person][:, list(ANKLES)] + roots_world[person][:, None]
-            roots_world[person] = pin_contacts(roots_world[person], feet, anchors, fps)
-            placed = place_feet(poses_world[person] + roots_world[person][:, None], anchors, fps)
-            poses_world[person] = placed - roots_world[person][:, None]
+                if owner == person:
+                    anchor = camera_to_world(point * scale[person], rotation, camera_height)
+                    if floor_point:  # at the person's own floor level, so standing feet do not bob
+                        anchor[2] = camera_height - levels[person]
+                    anchors.append((foot, start, stop, anchor))
+            roots_world[person], poses_world[person] = _hold_feet(roots_world[person], poses_world[person],
+                                                                  anchors, fps)
     root_camera = world_to_camera(roots_world, rotation, camera_height)
     keypoints_world = poses_world + roots_world[:, :, None]
     return Scene(camera, up, rotation, camera_height, root_camera.astype(np.float32),
                  world_to_camera(keypoints_world, rotation, camera_height).astype(np.float32),
                  keypoints_world.astype(np.float32), contacts, scale, on_floor)
+
+
+def _hold_feet(roots: np.ndarray, poses: np.ndarray, anchors: list, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """One person's world roots (T, 3) and root-relative world poses (T, 17, 3) → both with contacted feet held at
+    their anchors: first a root shift, then the legs bent onto the anchors."""
+    feet = poses[:, list(ANKLES)] + roots[:, None]
+    roots = pin_contacts(roots, feet, anchors, fps)
+    placed = place_feet(poses + roots[:, None], anchors, fps)
+    return roots, placed - roots[:, None]
 
 
 def _roots(poses: np.ndarray, keypoints_2d: np.ndarray, scores_2d: np.ndarray, valid: np.ndarray,
