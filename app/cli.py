@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-people", type=int, default=1, help="people to track and lift (default: 1)")
     parser.add_argument("--azimuth", type=float, default=20.0,
                         help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side")
-    parser.add_argument("--elevation", type=float, default=12.0, help="3D view height angle in degrees")
+    parser.add_argument("--elevation", type=float, default=25.0, help="3D view height angle in degrees")
     parser.add_argument("--focal", type=float, default=None, metavar="PX",
                         help="the camera's focal length in pixels, when known (default: the video's metadata, "
                              "else a 30 mm-equivalent prior)")

@@ -43,7 +43,7 @@ class RunOptions:
     max_people: int = 1
     device: str | None = None  # torch device of the 2D models (the lifter gets its own at load time)
     azimuth: float = 20.0
-    elevation: float = 12.0
+    elevation: float = 25.0
     progress: bool = True
     focal_px: float | None = None  # the camera's focal length in pixels when known (else metadata, else a prior)
 

@@ -73,7 +73,7 @@ class Panel3D:
     from what it looks at, metres (default: 7 m, more for large areas, so the perspective stays mild).
     """
 
-    def __init__(self, size: int, azimuth: float = 20.0, elevation: float = 12.0,
+    def __init__(self, size: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
                  camera_forward: np.ndarray | None = None, distance: float | None = None):
         self.size = size
@@ -120,8 +120,12 @@ class Panel3D:
     def _draw_background(self) -> np.ndarray:
         image = np.full((self.size, self.size, 3), 250, np.uint8)
         spacing = next(step for step in (0.25, 0.5, 1.0, 2.0, 5.0) if self.extent / step <= 6)
-        low = np.floor((self.bounds[0, :2] - spacing) / spacing) * spacing
-        high = np.ceil((self.bounds[1, :2] + spacing) / spacing) * spacing
+        area = self.bounds[:, :2]
+        if self._camera_in_view():  # the floor reaches to below the camera, so the marker stands somewhere
+            area = np.stack([np.minimum(area[0], self.camera_position[:2]), np.maximum(area[1],
+                                                                                    self.camera_position[:2])])
+        low = np.floor((area[0] - spacing) / spacing) * spacing
+        high = np.ceil((area[1] + spacing) / spacing) * spacing
         for x in np.arange(low[0], high[0] + 1e-6, spacing):
             self._line(image, (x, low[1], 0), (x, high[1], 0), (205, 205, 205))
         for y in np.arange(low[1], high[1] + 1e-6, spacing):
@@ -133,13 +137,19 @@ class Panel3D:
         self._draw_legend(image)
         return image
 
+    def _camera_in_view(self, margin: int = 24) -> bool:
+        if self.camera_position is None:
+            return False
+        pixels, _ = self.project(self.camera_position)
+        return bool(((pixels >= margin) & (pixels < self.size - margin)).all())
+
     def _draw_camera(self, image: np.ndarray) -> None:
         """The video's camera: a small pyramid pointing where it looks, with a dashed line down to the floor; when
         it is outside the view, an arrow at the panel's edge pointing to it, with its distance."""
         colour = (90, 90, 90)
         apex_pixels, _ = self.project(self.camera_position)
         margin = 24
-        if ((apex_pixels >= margin) & (apex_pixels < self.size - margin)).all():
+        if self._camera_in_view(margin):
             apex = self.camera_position
             forward = self.camera_forward if self.camera_forward is not None else np.array([0.0, 1.0, 0.0])
             right = np.cross(forward, [0.0, 0.0, 1.0])
@@ -254,7 +264,7 @@ class SideBySideRenderer:
     bounds, camera_position, camera_forward: the 3D panel's framing and the video camera (``Panel3D``).
     """
 
-    def __init__(self, frame_width: int, frame_height: int, azimuth: float = 20.0, elevation: float = 12.0,
+    def __init__(self, frame_width: int, frame_height: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
                  camera_forward: np.ndarray | None = None):
         self.height = panel_height(frame_height)
