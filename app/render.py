@@ -52,6 +52,13 @@ def draw_skeleton_2d(image: np.ndarray, keypoints: np.ndarray, scores: np.ndarra
 DEFAULT_BOUNDS = np.array([[-1.0, -1.0, 0.0], [1.0, 1.0, 1.8]])
 
 
+def grid_spacing(extent: float) -> float:
+    """Floor grid spacing in metres for a floor ``extent`` metres in half-width: 1, 2 or 5 × a power of ten (at
+    least 0.25 m), at most 6 lines per half-width."""
+    decade = 10.0 ** np.floor(np.log10(max(extent, 1e-3) / 6))
+    return float(max(0.25, next(step * decade for step in (1, 2, 5, 10) if extent / (step * decade) <= 6)))
+
+
 def line_thickness(height: int) -> int:
     """Bone thickness in pixels for a panel ``height`` pixels tall (both panels share it, so sizes match)."""
     return max(2, round(height / 250))
@@ -119,7 +126,7 @@ class Panel3D:
 
     def _draw_background(self) -> np.ndarray:
         image = np.full((self.size, self.size, 3), 250, np.uint8)
-        spacing = next(step for step in (0.25, 0.5, 1.0, 2.0, 5.0) if self.extent / step <= 6)
+        spacing = grid_spacing(self.extent)
         area = self.bounds[:, :2]
         if self._camera_in_view():  # the floor reaches to below the camera, so the marker stands somewhere
             area = np.stack([np.minimum(area[0], self.camera_position[:2]), np.maximum(area[1],

@@ -124,3 +124,8 @@ def test_3d_panel_draws_the_camera_the_legend_labels_and_grey_low_confidence_joi
     far = Panel3D(300, azimuth=0, elevation=30, bounds=bounds, camera_position=np.array([0.0, -30.0, 1.5]))
     empty = far.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))
     assert (empty[250:300, 100:200] < 150).all(-1).any()  # the arrow and "camera 30.2 m" at the bottom edge
+
+
+def test_grid_spacing_grows_with_the_floor_shown():
+    from app.render import grid_spacing
+    assert [grid_spacing(extent) for extent in (1.2, 3.0, 6.0, 12.0, 40.0)] == [0.25, 0.5, 1.0, 2.0, 10.0]
