@@ -68,6 +68,9 @@ def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):
     assert not data["valid"][0, :12].any() and data["valid"][0, 12:].sum() >= 20
     assert (data["keypoints_2d"][0, :12] == 0).all() and (data["scores_2d"][0, :12] == 0).all()
     assert np.isfinite(data["keypoints_3d"]).all()
+    # Before the person appears, the world holds them where they are first seen.
+    assert np.isfinite(data["keypoints_3d_world"]).all() and np.isfinite(data["root_camera"]).all()
+    np.testing.assert_allclose(data["root_camera"][0, :12], np.repeat(data["root_camera"][0, 12:13], 12, 0), atol=0.05)
     assert probe(tmp_path / "out" / "late" / "late.mp4")["frames"] == 42
 
 
