@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="torch device for the lifter, YOLO and HRNet (default: cuda if available)")
     parser.add_argument("--detector", default="auto", help="person detector (default: %(default)s)")
     parser.add_argument("--pose2d", default="auto", help="2D keypoint model (default: %(default)s)")
-    parser.add_argument("--max-people", type=int, default=1, help="people to track and lift (default: 1)")
+    parser.add_argument("--max-people", type=int, default=None,
+                        help="show at most this many people, the most prominent (default: everyone on screen for "
+                             "at least a second, following up to 8 at once)")
     parser.add_argument("--azimuth", type=float, default=20.0,
                         help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side")
     parser.add_argument("--elevation", type=float, default=25.0, help="3D view height angle in degrees")
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _print_warning
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if args.max_people < 1:
+    if args.max_people is not None and args.max_people < 1:
         print("error: --max-people must be at least 1", file=sys.stderr)
         return 2
     if args.focal is not None and not args.focal > 0:

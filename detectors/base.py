@@ -15,6 +15,9 @@ COCO_JOINT_NAMES = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
 )
 NUM_COCO_JOINTS = len(COCO_JOINT_NAMES)
+# COCO-17 joint order of a mirrored image: left/right pairs (eyes, ears, shoulders, elbows, wrists, hips, knees,
+# ankles) swapped.
+COCO_FLIP_ORDER = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
 
 
@@ -33,9 +36,12 @@ class FramePoses:
     keypoints: (N, 17, 2) float32 pixels, COCO-17.
     scores: (N, 17) float32 per-joint confidence.
     world_keypoints: (N, 17, 3) float32 metres, COCO-17, from models that predict 3D themselves
-        (BlazePose's world landmarks: hip-centred, x right, y down, z away from the camera); None otherwise.
+        (BlazePose's world landmarks: hip-centred, x right, y down, z away from the camera); None otherwise, NaN for
+        people whose keypoints came from a detector without 3D in that frame (``detectors.follow``).
     face_visible: (N,) bool, True where a face detector saw a face at the person's head (``detectors.face_cue``);
         None when not looked for.
+    track_ids: (N,) int64 person ids, from 2D stages that follow people themselves (``detectors.follow``);
+        None when the stage finds people frame by frame (then ``detectors.tracking`` links them).
     """
 
     boxes: np.ndarray
@@ -44,6 +50,7 @@ class FramePoses:
     scores: np.ndarray
     world_keypoints: np.ndarray | None = None
     face_visible: np.ndarray | None = None
+    track_ids: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> "FramePoses":

@@ -130,7 +130,7 @@ def _world_twist_cost(world: np.ndarray) -> np.ndarray:
         shoulders = relabelled[:, LEFT_SHOULDER] - relabelled[:, RIGHT_SHOULDER]
         hips = relabelled[:, LEFT_HIP] - relabelled[:, RIGHT_HIP]
         costs[:, labelling] = _twist_cost(shoulders, hips, WORLD_TWIST_UNIT_M)[:, 0]
-    return costs
+    return np.nan_to_num(costs, nan=0.0)  # frames without world keypoints (NaN) give no evidence
 
 
 def _facing_camera_cost(keypoints: np.ndarray, face_visible: np.ndarray, unit: float) -> np.ndarray:

@@ -20,13 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from detectors.base import COCO_FLIP_ORDER
+
 PIXEL_STD = 200.0
 BOX_PADDING = 1.25
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
-# COCO-17 joint order of a mirrored image: left/right pairs (eyes, ears, shoulders, elbows, wrists, hips, knees,
-# ankles) swapped.
-COCO_FLIP_ORDER = (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 
 
 def box_to_center_scale(box_xyxy: np.ndarray, aspect_ratio: float) -> tuple[np.ndarray, np.ndarray]:

@@ -9,11 +9,12 @@ Tracker: ByteTrack's association (Zhang et al., ECCV 2022) with a constant-veloc
    seen in the previous frame, instead of being thrown away;
 4. unmatched confident detections start new tracks.
 Why not ultralytics' trackers: they need its ``Results`` objects and run only on its own detections, while our
-2D stages also include HOG and BlazePose. Why not SORT (the seeds): it has no second association and keeps a lost
+2D stages also include HRNet and BlazePose. Why not SORT (the seeds): it has no second association and keeps a lost
 track for 1 frame (``max_age=1``), so people swap or lose ids in every crossing.
 
-The clip's ``max_people`` most prominent tracks are kept (box area summed over the frames a person is present,
-i.e. size × screen time); their ids are their rank (0 = most prominent), which is also their colour.
+2D stages that follow people themselves (``detectors.follow``) bring their own ids, and then no tracker runs.
+``choose_people`` then decides who is shown (on screen long enough, the most prominent first); their ids are their
+rank (0 = most prominent), which is also their colour.
 """
 from __future__ import annotations
 
@@ -150,25 +151,53 @@ def box_area(boxes: np.ndarray) -> np.ndarray:
     return np.clip(boxes[..., 2] - boxes[..., 0], 0, None) * np.clip(boxes[..., 3] - boxes[..., 1], 0, None)
 
 
-def assemble_tracks(frames: list[FramePoses], max_people: int = 1, min_track_frames: int = 5,
-                    tracker: ByteTracker | None = None) -> PoseTracks:
-    """Per-frame people → ``PoseTracks`` of the ``max_people`` most prominent tracks, T = len(frames).
+def link_detections(frames: list[FramePoses], tracker: ByteTracker | None = None) -> dict[int, dict[int, int]]:
+    """Each person's detections over the clip: track id → {frame index → detection index in that frame}.
 
-    No frame is dropped: where a person is not detected their row has ``valid`` False and zeros. Tracks seen in
-    fewer than ``min_track_frames`` frames (usually false detections) are kept only when no track is longer.
-    P = number of tracks kept (0 when nobody was detected).
+    Uses the ids of 2D stages that follow people themselves (``FramePoses.track_ids``), else links the frames'
+    detections with ``tracker`` (ByteTrack).
     """
-    if max_people < 1:
-        raise ValueError(f"max_people must be at least 1, got {max_people}")
+    if any(frame.track_ids is not None for frame in frames):
+        people: dict[int, dict[int, int]] = {}
+        for index, frame in enumerate(frames):
+            for detection, track_id in enumerate(frame.track_ids if frame.track_ids is not None else []):
+                people.setdefault(int(track_id), {})[index] = detection
+        return people
     tracker = tracker or ByteTracker()
     for frame in frames:
         tracker.update(frame.boxes, frame.box_scores)
-    long_enough = [track for track in tracker.tracks
-                   if len(track.detections) >= min(min_track_frames, len(frames))]
-    candidates = long_enough or tracker.tracks
-    prominence = [sum(float(box_area(frames[t].boxes[d])) for t, d in track.detections.items())
-                  for track in candidates]
-    chosen = [candidates[index] for index in np.argsort(prominence, kind="stable")[::-1][:max_people]]
+    return {track.track_id: track.detections for track in tracker.tracks}
+
+
+def choose_people(frames: list[FramePoses], people: dict[int, dict[int, int]], min_frames: int,
+                  max_people: int | None = None) -> list[int]:
+    """Who is shown: every person on screen in at least ``min_frames`` frames (at most half of a short clip; when
+    nobody is, the longest-seen people), the ``max_people`` most prominent of them when given. Prominence is box
+    area summed over the frames a person is seen in (size × screen time). Returns track ids, most prominent
+    first."""
+    needed = min(min_frames, (len(frames) + 1) // 2)
+    candidates = [track_id for track_id, seen in people.items() if len(seen) >= needed]
+    if not candidates and people:
+        longest = max(len(seen) for seen in people.values())
+        candidates = [track_id for track_id, seen in people.items() if len(seen) == longest]
+    prominence = {track_id: sum(float(box_area(frames[t].boxes[d])) for t, d in people[track_id].items())
+                  for track_id in candidates}
+    ranked = sorted(candidates, key=lambda track_id: (-prominence[track_id], track_id))
+    return ranked if max_people is None else ranked[:max_people]
+
+
+def assemble_tracks(frames: list[FramePoses], min_frames: int = 5, max_people: int | None = None,
+                    tracker: ByteTracker | None = None) -> PoseTracks:
+    """Per-frame people → ``PoseTracks`` of the people ``choose_people`` keeps, T = len(frames).
+
+    No frame is dropped: where a person is not detected their row has ``valid`` False and zeros. The people are
+    ordered by prominence and their ids are that rank (0 = most prominent), which is also their colour.
+    P = number of people kept (0 when nobody was detected).
+    """
+    if max_people is not None and max_people < 1:
+        raise ValueError(f"max_people must be at least 1, got {max_people}")
+    people = link_detections(frames, tracker)
+    chosen = [people[track_id] for track_id in choose_people(frames, people, min_frames, max_people)]
 
     num_people, num_frames = len(chosen), len(frames)
     keypoints = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 2), np.float32)
@@ -179,8 +208,8 @@ def assemble_tracks(frames: list[FramePoses], max_people: int = 1, min_track_fra
     world = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 3), np.float32) if has_world else None
     has_faces = any(frame.face_visible is not None for frame in frames)
     face_visible = np.zeros((num_people, num_frames), bool) if has_faces else None
-    for person, track in enumerate(chosen):
-        for index, detection in track.detections.items():
+    for person, detections in enumerate(chosen):
+        for index, detection in detections.items():
             frame = frames[index]
             keypoints[person, index], scores[person, index] = frame.keypoints[detection], frame.scores[detection]
             boxes[person, index], valid[person, index] = frame.boxes[detection], True

@@ -1,4 +1,5 @@
-"""A person detector followed by a per-box keypoint model, as one 2D stage: frames → ``FramePoses``."""
+"""2D stages built from a person detector: with a per-box keypoint model, or with the detector's own keypoints.
+Frames → ``FramePoses``."""
 from __future__ import annotations
 
 from typing import Callable
@@ -41,3 +42,17 @@ class DetectThenPose:
         close = getattr(self.keypoint_model, "close", None)
         if close is not None:
             close()
+
+
+class DetectorKeypoints:
+    """A detector that finds keypoints itself (YOLO-pose) as the whole 2D stage, run on every frame."""
+
+    def __init__(self, detector):
+        self.detector = detector
+        self.name = f"{detector.name} (its own keypoints, every frame)"
+
+    def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
+        return self.detector.detect_people(frames)
+
+    def close(self) -> None:
+        pass

@@ -1,4 +1,5 @@
-"""Person boxes from an ultralytics YOLO detector (YOLOv8 / YOLO11 ``.pt`` files), batched over frames.
+"""People from an ultralytics YOLO model: person boxes (YOLOv8 / YOLO11 detection ``.pt`` files) or boxes with
+COCO-17 keypoints (pose ``.pt`` files such as YOLO11n-pose, the default detector), batched over frames.
 
 ultralytics is configured before its first import so that it never reaches the network (``environment.md`` §2):
 ``YOLO_OFFLINE=1`` (no connectivity probes or analytics), ``YOLO_AUTOINSTALL=False`` (no pip at run time), and
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from detectors.base import NUM_COCO_JOINTS, FramePoses
 from detectors.torch_ops import ensure_torchvision_nms
 from lifters.runner import choose_device
 
@@ -32,10 +34,10 @@ def import_ultralytics_yolo():
 
 
 class YoloPersonDetector:
-    """Frames → person boxes, ``frames_per_forward`` frames per network call.
+    """Frames → person boxes (and, with a pose model, keypoints), ``frames_per_forward`` frames per network call.
 
-    weights: a YOLO ``.pt`` file (detection model with the COCO classes, class 0 = person), or a model ``.yaml``
-        from ultralytics' configs (e.g. 'yolo11n.yaml': random weights, for tests and benchmarks only).
+    weights: a YOLO ``.pt`` file (detection or pose model with the COCO classes, class 0 = person), or a model
+        ``.yaml`` from ultralytics' configs (e.g. 'yolo11n.yaml': random weights, for tests and benchmarks only).
     confidence: minimum box score; iou: NMS IoU threshold; image_size: the letterboxed input's long side.
     frames_per_forward: frames per network call; default all frames of a call on CUDA, 1 on the CPU, where
         batching gained nothing for yolo11n and cost 25-45 % for yolo11s (BENCHMARKS.md, "2D models").
@@ -51,7 +53,8 @@ class YoloPersonDetector:
         if weights.suffix not in (".pt", ".yaml"):
             raise ValueError(f"YOLO weights must be a .pt file or a model .yaml, got {weights}")
         yolo = import_ultralytics_yolo()
-        self.model = yolo(str(weights), task="detect")
+        self.model = yolo(str(weights))
+        self.has_keypoints = self.model.task == "pose"
         device = choose_device(str(device) if device is not None else None)
         # ultralytics reads a CUDA device as its index.
         self.device = "cpu" if device.type == "cpu" else (device.index or 0)
@@ -61,19 +64,38 @@ class YoloPersonDetector:
         self.frames_per_forward = frames_per_forward or (1 if device.type == "cpu" else None)
         self.name = f"YOLO {weights.stem}"
 
-    def __call__(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """frames: BGR uint8 (H, W, 3). Returns per frame (boxes (N, 4) x1 y1 x2 y2 px float32, scores (N,) float32),
-        by decreasing score."""
+    def _predict(self, frames: list[np.ndarray], image_size: int | None = None) -> list:
+        """ultralytics ``Results`` per frame (BGR uint8 (H, W, 3) frames), at ``image_size`` (default: the
+        detector's own)."""
         step = self.frames_per_forward or max(len(frames), 1)
         results = []
         for first in range(0, len(frames), step):
             results += self.model.predict(list(frames[first:first + step]), classes=[PERSON_CLASS],
-                                          conf=self.confidence, iou=self.iou, imgsz=self.image_size,
+                                          conf=self.confidence, iou=self.iou, imgsz=image_size or self.image_size,
                                           device=self.device, quantize=self.precision, max_det=self.max_detections,
                                           verbose=False)
-        detections = []
-        for result in results:
+        return results
+
+    def __call__(self, frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """frames: BGR uint8 (H, W, 3). Returns per frame (boxes (N, 4) x1 y1 x2 y2 px float32, scores (N,) float32),
+        by decreasing score."""
+        return [(people.boxes, people.box_scores) for people in self.detect_people(frames)]
+
+    def detect_people(self, frames: list[np.ndarray], image_size: int | None = None) -> list[FramePoses]:
+        """frames: BGR uint8 (H, W, 3) → the people in each frame, by decreasing box score, with YOLO-pose's own
+        COCO-17 keypoints and their confidences for pose models (``has_keypoints``), zero keypoints and scores
+        for detection models. ``image_size``: the network input's long side for this call (default: the
+        detector's)."""
+        people = []
+        for result in self._predict(frames, image_size):
             boxes = result.boxes.cpu()
-            detections.append((boxes.xyxy.numpy().astype(np.float32).reshape(-1, 4),
-                               boxes.conf.numpy().astype(np.float32).reshape(-1)))
-        return detections
+            count = len(boxes)
+            keypoints = np.zeros((count, NUM_COCO_JOINTS, 2), np.float32)
+            scores = np.zeros((count, NUM_COCO_JOINTS), np.float32)
+            if result.keypoints is not None and count:
+                keypoints = result.keypoints.xy.cpu().numpy().astype(np.float32).reshape(count, NUM_COCO_JOINTS, 2)
+                scores = result.keypoints.conf.cpu().numpy().astype(np.float32).reshape(count, NUM_COCO_JOINTS)
+            people.append(FramePoses(boxes=boxes.xyxy.numpy().astype(np.float32).reshape(count, 4),
+                                     box_scores=boxes.conf.numpy().astype(np.float32).reshape(count),
+                                     keypoints=keypoints, scores=scores))
+        return people

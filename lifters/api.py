@@ -56,9 +56,9 @@ class NetworkLifter:
 
 def auto_lifter_spec(detector: str, pose2d: str) -> str:
     """What ``--lifter auto`` runs for a resolved 2D stage (``detectors.api.choose_models``): BlazePose's own 3D
-    where the single-person BlazePose supplies it (it measured best on the real clips: README, "Choosing the
-    lifter"), else the project's trained MixSTE."""
-    return "blazepose3d" if (detector, pose2d) == ("blazepose", "blazepose") else "mixste-synthetic"
+    where BlazePose supplies the keypoints (it measured best on the real clips: README, "Choosing the lifter"),
+    else the project's trained MixSTE."""
+    return "blazepose3d" if pose2d == "blazepose" else "mixste-synthetic"
 
 
 def load_lifter(spec: str = "mixste-synthetic", device: str | None = None) -> NetworkLifter | BlazePose3DLifter:

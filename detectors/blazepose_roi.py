@@ -1,0 +1,156 @@
+"""BlazePose's landmark model on given regions of a frame: one person per region, any number of regions per frame.
+
+MediaPipe's own pose solution follows one person: its detector finds a region once, then each frame's landmarks
+give the next frame's region. Here the regions come from outside (a person detector, or each person's previous
+landmarks), so several people can be followed at once. The model is MediaPipe's ``PoseLandmarkByRoiCpu`` subgraph
+with the bundled ``pose_landmark_full.tflite`` (mediapipe==0.10.21, Apache-2.0): it warps the rotated square region
+to 256×256, runs the landmark network, and maps the landmarks back to the frame; its world landmarks are rotated
+back by the region's rotation. Nothing is downloaded.
+
+A region is BlazePose's ROI: a square of ``size`` pixels centred on ``centre`` (the hip centre when it comes from
+landmarks), turned by ``rotation`` radians clockwise in the image (0 = the person upright). From landmarks it is
+built as MediaPipe's ``PoseLandmarksToRoi`` does: centre = the first auxiliary landmark (hip centre), side =
+2.5 × its distance to the second (a point on the circle around the whole body), rotation = the angle of that
+vector from straight up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from detectors.base import NUM_COCO_JOINTS
+from detectors.blazepose import BLAZEPOSE_TO_COCO, native_stderr_silenced
+
+# MediaPipe's PoseLandmarksToRoi: the body circle's diameter, enlarged by the 1.25 margin used in training.
+ROI_SCALE = 2 * 1.25
+_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+input_side_packet: "model_complexity"
+output_stream: "landmarks"
+output_stream: "auxiliary_landmarks"
+output_stream: "world_landmarks"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:landmarks"
+  output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+  output_stream: "WORLD_LANDMARKS:world_landmarks"
+}
+"""
+
+
+@dataclass(frozen=True)
+class PoseRegion:
+    """A rotated square of the frame holding one person: centre (2,) px, side px, rotation rad (clockwise)."""
+
+    centre: np.ndarray
+    size: float
+    rotation: float
+
+    @classmethod
+    def from_alignment_points(cls, centre: np.ndarray, circle_point: np.ndarray) -> "PoseRegion":
+        """BlazePose's region from the hip centre and a point on the circle around the body (pixels)."""
+        vector = np.asarray(circle_point, np.float64) - np.asarray(centre, np.float64)
+        rotation = np.pi / 2 - np.arctan2(-vector[1], vector[0])
+        rotation = (rotation + np.pi) % (2 * np.pi) - np.pi
+        return cls(np.asarray(centre, np.float64), float(ROI_SCALE * np.linalg.norm(vector)), float(rotation))
+
+    def scaled(self, factor: float) -> "PoseRegion":
+        return PoseRegion(self.centre, self.size * factor, self.rotation)
+
+
+@dataclass
+class PersonLandmarks:
+    """BlazePose's result for one region.
+
+    keypoints: (17, 2) float32 pixels, COCO-17. scores: (17,) float32 visibilities in [0, 1].
+    world_keypoints: (17, 3) float32 metres, COCO-17, hip-centred, camera-aligned axes (x right, y down, z away).
+    next_region: the region to look in on the next frame (from the auxiliary landmarks).
+    """
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    world_keypoints: np.ndarray
+    next_region: PoseRegion
+
+
+class BlazePoseLandmarker:
+    """(frame BGR uint8 (H, W, 3), regions) → per region ``PersonLandmarks``, or None where the model finds nobody.
+
+    min_presence: the model's pose-presence score below which a region holds nobody (MediaPipe's
+        ``min_tracking_confidence``, 0.5 in its pose solution).
+    Regions are processed one after another on the same graph. Close it (or use ``with``) when done.
+    """
+
+    name = "BlazePose landmarks (MediaPipe 0.10.21, embedded)"
+
+    def __init__(self, min_presence: float = 0.5):
+        self.min_presence = min_presence
+        self._graph = None
+        self._rect_type = None
+
+    def _start(self) -> None:
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python.solution_base import SolutionBase
+
+        self._rect_type = rect_pb2.NormalizedRect
+        self._graph = SolutionBase(graph_config=_GRAPH, side_inputs={"model_complexity": 1}, calculator_params={
+            "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
+                self.min_presence})
+
+    def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion]) -> list[PersonLandmarks | None]:
+        results = []
+        # The graph's C++ parts log to stderr as they start and on some frames; keep it quiet.
+        with native_stderr_silenced():
+            if self._graph is None and regions:
+                self._start()
+            for region in regions:
+                # Only the part of the frame the rotated square can reach goes to the graph: copying whole HD
+                # frames into MediaPipe packets cost more than the network.
+                reach = region.size / np.sqrt(2)
+                low = np.clip(np.floor(region.centre - reach), 0, None).astype(int)
+                high = np.minimum(np.ceil(region.centre + reach).astype(int), frame_bgr.shape[1::-1])
+                if np.any(high - low < 2):  # the region lies outside the frame
+                    results.append(None)
+                    continue
+                crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
+                height, width = crop.shape[:2]
+                centre = region.centre - low
+                roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
+                                      width=region.size / width, height=region.size / height,
+                                      rotation=region.rotation)
+                output = self._graph.process({"image": crop, "roi": roi})
+                results.append(None if output.landmarks is None else _person(output, width, height, low))
+        return results
+
+    def close(self) -> None:
+        if self._graph is not None:
+            self._graph.close()
+            self._graph = None
+
+    def __enter__(self) -> "BlazePoseLandmarker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _person(output, width: int, height: int, offset: np.ndarray) -> PersonLandmarks:
+    """The graph's landmark protos on a (width, height) crop whose corner is at ``offset`` px in the frame →
+    ``PersonLandmarks`` in frame pixels and metres, COCO-17."""
+    scale = np.array([width, height], np.float64)
+    landmarks = output.landmarks.landmark
+    coco = list(BLAZEPOSE_TO_COCO)
+    xy = np.array([(point.x, point.y) for point in landmarks])[coco] * scale + offset
+    visibility = np.array([point.visibility for point in landmarks])[coco]
+    world = np.array([(point.x, point.y, point.z) for point in output.world_landmarks.landmark])[coco]
+    auxiliary = np.array([(point.x, point.y) for point in output.auxiliary_landmarks.landmark]) * scale + offset
+    return PersonLandmarks(keypoints=xy.astype(np.float32).reshape(NUM_COCO_JOINTS, 2),
+                           scores=np.clip(visibility, 0, 1).astype(np.float32),
+                           world_keypoints=world.astype(np.float32),
+                           next_region=PoseRegion.from_alignment_points(auxiliary[0], auxiliary[1]))

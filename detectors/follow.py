@@ -1,0 +1,300 @@
+"""The multi-person 2D stage: a person detector finds people now and then; BlazePose follows each of them in between.
+
+Per frame:
+1. every followed person's region (from their previous frame's landmarks) goes through BlazePose's landmark model
+   (``detectors.blazepose_roi``). Fast motion (a jump, a flip) carries the body out of the expected region, so a
+   person BlazePose misses is looked for again in a region ``RETRY_SCALE`` times larger;
+2. two regions that slid onto one body find the same person (keypoints closer than ``DUPLICATE_DISTANCE`` torso
+   lengths on average): whoever moved least to get there keeps it;
+3. someone still missing (hidden behind someone else, whose face then draws BlazePose to them) is looked for by the
+   detector in a crop around where they were (``LOCAL_IMAGE_SIZES``), and keeps their place with the detector's
+   keypoints (no world 3D for that frame) until BlazePose sees them again; a person found by neither is lost.
+   People lost inside the picture are looked for this way for ``max_lost_frames`` frames;
+4. every ``detect_every`` frames, and every other frame for ``detect_every`` frames after someone was lost inside
+   the picture, YOLO-pose looks at the whole frame
+   (``detectors.yolo.YoloPersonDetector``). Its people are matched to the followed ones by keypoint distance
+   (Hungarian); a followed person whose keypoints have drifted from their detection is seeded again from it; a
+   detection nobody matches starts a new person seeded from YOLO's keypoints, unless BlazePose finds a body someone
+   is already followed on there. A person lost inside the picture near the detection gets their id back.
+
+Running the whole-frame detector only every few frames is what makes several people affordable on a CPU: the
+landmark model costs about one BlazePose frame per person, the detector several (BENCHMARKS.md, "Multi-person
+2D"). Identities come from following, so the output ``FramePoses`` carry ``track_ids``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from detectors.base import (COCO_FLIP_ORDER, LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER,
+                            FramePoses, torso_lengths)
+from detectors.blazepose_roi import BlazePoseLandmarker, PersonLandmarks, PoseRegion
+from detectors.yolo import YoloPersonDetector
+
+SEED_MIN_SCORE = 0.5      # YOLO keypoints trusted for the seed region and for comparing skeletons
+SEED_RADIUS_MARGIN = 1.2  # keypoints stop at the ankles, wrists and nose: the body circle reaches further
+RETRY_SCALE = 1.3         # a missed person is looked for again in a region this much larger
+DUPLICATE_DISTANCE = 0.3  # torso lengths: two skeletons closer than this (mean over joints) are one body
+MATCH_DISTANCE = 0.25     # of the person's size: a detection this near a followed person's keypoints is them
+REANCHOR_DISTANCE = 0.08  # of the person's size: a followed person this far from their detection is seeded again
+REFIND_DISTANCE = 1.0     # person sizes: how far from a lost person's predicted place a detection gets their id
+EDGE_MARGIN = 0.02        # of the frame size: a person lost this near the border left the picture
+LOCAL_CROP_SCALE = 2.0    # the crop the detector looks for a missing person in, in person sizes
+LOCAL_IMAGE_SIZES = (320, 640)  # px: the range of the detector's input for that crop
+
+
+def keypoint_box(keypoints: np.ndarray, padding: float = 0.1) -> np.ndarray:
+    """(17, 2) pixels → (4,) x1 y1 x2 y2 around them, padded by ``padding`` of the larger side on each side."""
+    low, high = keypoints.min(0), keypoints.max(0)
+    pad = padding * float((high - low).max())
+    return np.concatenate([low - pad, high + pad]).astype(np.float32)
+
+
+def box_size(box: np.ndarray) -> float:
+    """The larger side of an x1 y1 x2 y2 box, px (at least 1)."""
+    return max(float(box[2] - box[0]), float(box[3] - box[1]), 1.0)
+
+
+def skeleton_distance(keypoints: np.ndarray, other: np.ndarray, other_scores: np.ndarray | None = None) -> float:
+    """Mean distance (px) between two (17, 2) skeletons, over the joints ``other`` is confident of when its scores
+    are given, with left and right as labelled or exchanged, whichever is nearer (models disagree on the sides of
+    people seen from behind). inf when fewer than 4 joints are confident."""
+    trusted = np.ones(NUM_COCO_JOINTS, bool) if other_scores is None else other_scores >= SEED_MIN_SCORE
+    if trusted.sum() < 4:
+        return np.inf
+    return min(float(np.linalg.norm(keypoints[order][trusted] - other[trusted], axis=1).mean())
+               for order in (slice(None), list(COCO_FLIP_ORDER)))
+
+
+def same_body(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two (17, 2) skeletons closer than DUPLICATE_DISTANCE torso lengths, on average over the joints."""
+    torso = max(float(torso_lengths(a)), float(torso_lengths(b)), 1.0)
+    return float(np.linalg.norm(a - b, axis=1).mean()) < DUPLICATE_DISTANCE * torso
+
+
+def seed_region(box: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> PoseRegion:
+    """BlazePose's region for a detected person: centred on the hips, turned so the trunk points up, large enough
+    for every confident keypoint (with margin); from the box alone where the trunk keypoints are not confident."""
+    trusted = scores >= SEED_MIN_SCORE
+    if trusted[[LEFT_HIP, RIGHT_HIP, LEFT_SHOULDER, RIGHT_SHOULDER]].all():
+        hips = keypoints[[LEFT_HIP, RIGHT_HIP]].mean(0)
+        up = keypoints[[LEFT_SHOULDER, RIGHT_SHOULDER]].mean(0) - hips
+        radius = SEED_RADIUS_MARGIN * float(np.linalg.norm(keypoints[trusted] - hips, axis=1).max())
+        return PoseRegion.from_alignment_points(hips, hips + up / max(np.linalg.norm(up), 1e-6) * radius)
+    box_centre = (box[:2] + box[2:]) / 2
+    radius = float(np.linalg.norm(box[2:] - box[:2])) / 2
+    return PoseRegion.from_alignment_points(box_centre, box_centre - np.array([0.0, radius]))
+
+
+def detector_landmarks(people: FramePoses, index: int) -> PersonLandmarks:
+    """A detection as the person's landmarks for one frame: the detector's keypoints, no world 3D (NaN)."""
+    return PersonLandmarks(people.keypoints[index], people.scores[index],
+                           np.full((NUM_COCO_JOINTS, 3), np.nan, np.float32),
+                           seed_region(people.boxes[index], people.keypoints[index], people.scores[index]))
+
+
+@dataclass(eq=False)  # people are compared by identity
+class FollowedPerson:
+    """One person being followed: their id, latest landmarks, box, and the frame they were last seen in."""
+
+    track_id: int
+    landmarks: PersonLandmarks
+    last_frame: int
+    box: np.ndarray = field(init=False)
+    velocity: np.ndarray = field(init=False)  # (2,) px per frame of the box centre
+
+    def __post_init__(self):
+        self.box = keypoint_box(self.landmarks.keypoints)
+        self.velocity = np.zeros(2)
+
+    def see(self, landmarks: PersonLandmarks, frame: int) -> None:
+        box = keypoint_box(landmarks.keypoints)
+        self.velocity = (_centre(box) - _centre(self.box)) / max(frame - self.last_frame, 1)
+        self.landmarks, self.last_frame, self.box = landmarks, frame, box
+
+    def predicted_box(self, frame: int) -> np.ndarray:
+        shift = self.velocity * (frame - self.last_frame)
+        return self.box + np.concatenate([shift, shift]).astype(np.float32)
+
+    def jump(self, keypoints: np.ndarray) -> float:
+        """How far a skeleton is from this person's last one: mean joint displacement (either labelling of the
+        sides), in person sizes."""
+        return skeleton_distance(self.landmarks.keypoints, keypoints) / box_size(self.box)
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return (box[:2] + box[2:]) / 2
+
+
+class DetectAndFollow:
+    """Frames in (consecutive batches of one clip, BGR uint8 (H, W, 3)), one ``FramePoses`` with ``track_ids`` per
+    frame out. Make a new instance per clip.
+
+    detector: YOLO-pose; landmarker: BlazePose's landmark model on regions.
+    detect_every: frames between whole-frame detector runs.
+    max_followed: at most this many people are followed (or looked for) at once; the largest new detections fill
+        free places.
+    max_lost_frames: how long a person lost inside the picture is looked for (and can get their id back).
+    world_keypoints of the output are NaN for people the detector alone saw in that frame.
+    """
+
+    def __init__(self, detector: YoloPersonDetector, landmarker: BlazePoseLandmarker, detect_every: int = 10,
+                 max_followed: int = 8, max_lost_frames: int = 30):
+        if detect_every < 1 or max_followed < 1:
+            raise ValueError("detect_every and max_followed must be at least 1")
+        self.detector, self.landmarker = detector, landmarker
+        self.detect_every, self.max_followed, self.max_lost_frames = detect_every, max_followed, max_lost_frames
+        self.name = (f"{detector.name} (every {detect_every} frames) + {landmarker.name}, following up to "
+                     f"{max_followed} people")
+        self.detector_runs = 0
+        self._followed: list[FollowedPerson] = []
+        self._lost: list[FollowedPerson] = []  # lost inside the picture, still looked for
+        self._frame = -1
+        self._last_detection = -detect_every
+        self._next_id = 0
+
+    def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
+        return [self._step(frame) for frame in frames]
+
+    def _step(self, frame: np.ndarray) -> FramePoses:
+        self._frame += 1
+        people = self._followed + self._lost
+        found = self.landmarker(frame, [person.landmarks.next_region for person in self._followed])
+        missed = [person for person, landmarks in zip(self._followed, found) if landmarks is None] + self._lost
+        retried = self.landmarker(frame, [person.landmarks.next_region.scaled(RETRY_SCALE) for person in missed])
+        candidates = [(person, landmarks) for person, landmarks in [*zip(self._followed, found), *zip(missed, retried)]
+                      if landmarks is not None]
+        candidates.sort(key=lambda candidate: candidate[0].jump(candidate[1].keypoints))
+        self._followed = []
+        for person, landmarks in candidates:
+            if not self._taken(landmarks.keypoints):
+                person.see(landmarks, self._frame)
+                self._followed.append(person)
+        missing = [person for person in people if person not in self._followed
+                   and self._frame - person.last_frame <= self.max_lost_frames
+                   and not self._at_border(person.box, frame.shape)]
+        for person in missing:
+            self._look_near(frame, person)
+        self._lost = [person for person in missing if person not in self._followed]
+        since_detection = self._frame - self._last_detection
+        just_lost = any(self._frame - person.last_frame <= self.detect_every for person in self._lost)
+        if since_detection >= self.detect_every or (just_lost and since_detection >= 2):
+            self._detect(frame)
+        return self._frame_poses()
+
+    def _taken(self, keypoints: np.ndarray) -> bool:
+        return any(same_body(keypoints, other.landmarks.keypoints) for other in self._followed)
+
+    @staticmethod
+    def _at_border(box: np.ndarray, shape: tuple[int, ...]) -> bool:
+        height, width = shape[:2]
+        margin = EDGE_MARGIN * max(width, height)
+        return bool(box[0] < margin or box[1] < margin or box[2] > width - margin or box[3] > height - margin)
+
+    def _look_near(self, frame: np.ndarray, person: FollowedPerson) -> None:
+        """The detector on a crop around where a missing person should be; they keep their place with the
+        detection nearest their last keypoints, if near enough and not someone already followed."""
+        box = person.predicted_box(self._frame)
+        half = LOCAL_CROP_SCALE * box_size(box) / 2
+        low = np.clip(np.floor(_centre(box) - half), 0, None).astype(int)
+        high = np.minimum(np.ceil(_centre(box) + half).astype(int), frame.shape[1::-1])
+        if np.any(high - low < 8):
+            return
+        # At least the whole-frame detector's scale (a backlit or small person needs it), within LOCAL_IMAGE_SIZES.
+        scale = self.detector.image_size / max(frame.shape[:2])
+        image_size = int(np.clip(np.ceil(max(high - low) * scale / 32) * 32, *LOCAL_IMAGE_SIZES))
+        detections = self.detector.detect_people([frame[low[1]:high[1], low[0]:high[0]]], image_size)[0]
+        detections.boxes += np.tile(low, 2)
+        detections.keypoints += low
+        expected = person.landmarks.keypoints + person.velocity * (self._frame - person.last_frame)
+        best, best_distance = None, MATCH_DISTANCE * box_size(person.box)
+        for index in range(len(detections)):
+            distance = skeleton_distance(expected, detections.keypoints[index], detections.scores[index])
+            if distance < best_distance and not self._taken(detections.keypoints[index]):
+                best, best_distance = index, distance
+        if best is not None:
+            person.see(detector_landmarks(detections, best), self._frame)
+            self._followed.append(person)
+
+    def _detect(self, frame: np.ndarray) -> None:
+        self._last_detection = self._frame
+        self.detector_runs += 1
+        detections = self.detector.detect_people([frame])[0]
+        if len(detections) == 0:
+            return
+        matched = set()
+        if self._followed:
+            distance = np.array([[skeleton_distance(person.landmarks.keypoints, detections.keypoints[index],
+                                                    detections.scores[index]) / box_size(detections.boxes[index])
+                                  for index in range(len(detections))] for person in self._followed])
+            rows, columns = linear_sum_assignment(np.minimum(distance, 1e6))
+            for row, column in zip(rows, columns):
+                if distance[row, column] < MATCH_DISTANCE:
+                    matched.add(int(column))
+                    if distance[row, column] > REANCHOR_DISTANCE:
+                        self._reanchor(frame, self._followed[row], detections, int(column))
+        areas = np.prod(detections.boxes[:, 2:] - detections.boxes[:, :2], axis=1)
+        for index in np.argsort(-areas):
+            if index in matched:
+                continue
+            landmarks = self._seed(frame, detections, index)
+            if landmarks is None or self._taken(landmarks.keypoints):
+                continue
+            refound = self._refound(landmarks)
+            if refound is None and len(self._followed) + len(self._lost) >= self.max_followed:
+                continue  # the lost keep their place a while
+            if refound is None:
+                refound = FollowedPerson(self._next_id, landmarks, self._frame)
+                self._next_id += 1
+            else:
+                refound.see(landmarks, self._frame)
+            self._followed.append(refound)
+
+    def _reanchor(self, frame: np.ndarray, person: FollowedPerson, detections: FramePoses, index: int) -> None:
+        """Seed a drifted person again from their detection; the detector's keypoints stand in where BlazePose
+        then finds nobody or someone else."""
+        others = [other for other in self._followed if other is not person]
+        landmarks = self._seed(frame, detections, index)
+        if landmarks is None or any(same_body(landmarks.keypoints, other.landmarks.keypoints) for other in others):
+            landmarks = detector_landmarks(detections, index)
+        person.see(landmarks, self._frame)
+
+    def _seed(self, frame: np.ndarray, detections: FramePoses, index: int) -> PersonLandmarks | None:
+        """Landmarks of a detected person: from the detector's region, then once more from BlazePose's own region
+        for them (the detector's region is only roughly where BlazePose expects the body)."""
+        first = self.landmarker(frame, [seed_region(detections.boxes[index], detections.keypoints[index],
+                                                    detections.scores[index])])[0]
+        if first is None:
+            return None
+        return self.landmarker(frame, [first.next_region])[0] or first
+
+    def _refound(self, landmarks: PersonLandmarks) -> FollowedPerson | None:
+        """The lost person nearest to where they would be now (within REFIND_DISTANCE person sizes), taken off the
+        lost list; None if nobody is."""
+        box = keypoint_box(landmarks.keypoints)
+        best, best_distance = None, REFIND_DISTANCE
+        for person in self._lost:
+            predicted = person.predicted_box(self._frame)
+            distance = np.linalg.norm(_centre(box) - _centre(predicted)) / max(box_size(predicted), box_size(box))
+            if distance < best_distance:
+                best, best_distance = person, distance
+        if best is not None:
+            self._lost.remove(best)
+        return best
+
+    def _frame_poses(self) -> FramePoses:
+        people = self._followed
+        if not people:
+            return FramePoses.empty()
+        return FramePoses(
+            boxes=np.array([person.box for person in people], np.float32),
+            box_scores=np.array([person.landmarks.scores.mean() for person in people], np.float32),
+            keypoints=np.array([person.landmarks.keypoints for person in people], np.float32),
+            scores=np.array([person.landmarks.scores for person in people], np.float32),
+            world_keypoints=np.array([person.landmarks.world_keypoints for person in people], np.float32),
+            track_ids=np.array([person.track_id for person in people], np.int64))
+
+    def close(self) -> None:
+        self.landmarker.close()

@@ -1,0 +1,249 @@
+"""The multi-person 2D stage: YOLO-pose finds people, BlazePose follows each one (``detectors.follow``).
+
+The logic is tested on a scripted scene with a fake detector and a fake landmark model, whose answers are exact;
+the real models are tested on frames of the real clips.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detectors.base import LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER, FramePoses
+from detectors.blazepose_roi import ROI_SCALE, PersonLandmarks, PoseRegion
+from detectors.follow import DetectAndFollow, keypoint_box, seed_region
+from conftest import SAMPLE_CLIP, SHARED
+
+WIDTH, HEIGHT = 640, 480
+# An upright person 100 px tall, hip centre at the origin: head at y = -50, feet at y = +50.
+TEMPLATE = np.zeros((NUM_COCO_JOINTS, 2))
+TEMPLATE[:5] = [[0, -45], [-3, -47], [3, -47], [-6, -45], [6, -45]]
+TEMPLATE[5:11] = [[10, -30], [-10, -30], [14, -15], [-14, -15], [16, 0], [-16, 0]]
+TEMPLATE[11:17] = [[7, 0], [-7, 0], [7, 25], [-7, 25], [7, 50], [-7, 50]]
+
+
+def upright_region(centre) -> PoseRegion:
+    return PoseRegion(np.asarray(centre, float), 125.0, 0.0)
+
+
+class Scene:
+    """Scripted people: ``positions[t]`` maps a person's name to their hip centre (px) in frame t. Frames are
+    images whose pixels hold (t, x, y). ``hidden[t]`` names people the landmark model cannot see in frame t (behind
+    someone: their region shows whoever else is there); ``gone[t]`` people neither model sees."""
+
+    def __init__(self, positions: list[dict[str, tuple[float, float]]], hidden: dict[int, set] | None = None,
+                 gone: dict[int, set] | None = None):
+        self.positions, self.hidden, self.gone = positions, hidden or {}, gone or {}
+        self.detector_frames: list[int] = []
+        self.name = "scripted"
+        self.image_size = 640  # the fake detector's whole-frame input
+
+    def frames(self) -> list[np.ndarray]:
+        """Each pixel holds (t, x, y), so a crop of a frame still tells which frame it is and where it lies."""
+        y, x = np.indices((HEIGHT, WIDTH))
+        return [np.stack([np.full_like(x, t), x, y], -1).astype(np.uint16) for t in range(len(self.positions))]
+
+    def landmarks(self, centre) -> PersonLandmarks:
+        keypoints = (TEMPLATE + centre).astype(np.float32)
+        return PersonLandmarks(keypoints, np.full(NUM_COCO_JOINTS, 0.9, np.float32),
+                               np.zeros((NUM_COCO_JOINTS, 3), np.float32), upright_region(centre))
+
+    # The fake landmark model: the visible person nearest to the region's centre, if within a quarter region.
+    def __call__(self, frame, regions):
+        t = int(frame[0, 0, 0])
+        visible = {name: xy for name, xy in self.positions[t].items()
+                   if name not in self.hidden.get(t, set()) | self.gone.get(t, set())}
+        results = []
+        for region in regions:
+            distances = {name: np.linalg.norm(np.subtract(xy, region.centre)) for name, xy in visible.items()}
+            near = [name for name, distance in distances.items() if distance < region.size / 4]
+            results.append(self.landmarks(visible[min(near, key=distances.get)]) if near else None)
+        return results
+
+    def close(self):
+        pass
+
+    # The fake detector: every person whose hip centre is in the image (hidden ones too: it sees their visible
+    # part), in the image's coordinates; ``detector_frames`` records its whole-frame runs.
+    def detect_people(self, frames, image_size=None):
+        people = []
+        for frame in frames:
+            t, left, top = (int(value) for value in frame[0, 0])
+            height, width = frame.shape[:2]
+            if frame.shape[:2] == (HEIGHT, WIDTH):
+                self.detector_frames.append(t)
+            inside = [np.subtract(xy, (left, top)) for name, xy in self.positions[t].items()
+                      if 0 <= xy[0] - left < width and 0 <= xy[1] - top < height and name not in self.gone.get(t, ())]
+            keypoints = np.array([TEMPLATE + xy for xy in inside], np.float32).reshape(-1, 17, 2)
+            people.append(FramePoses(boxes=np.array([keypoint_box(k) for k in keypoints]).reshape(-1, 4),
+                                     box_scores=np.full(len(keypoints), 0.9, np.float32), keypoints=keypoints,
+                                     scores=np.full(keypoints.shape[:2], 0.9, np.float32)))
+        return people
+
+
+def follow(scene: Scene, **options) -> list[dict[int, np.ndarray]]:
+    """Run the stage over the scene → per frame {track id: hip centre px}."""
+    stage = DetectAndFollow(scene, scene, **options)
+    frames = scene.frames()
+    output = stage(frames[:7]) + stage(frames[7:])  # two batches: the state carries over
+    return [{int(i): k[[LEFT_HIP, RIGHT_HIP]].mean(0) for i, k in zip(pose.track_ids if pose.track_ids is not None
+                                                                       else [], pose.keypoints)}
+            for pose in output]
+
+
+def ids_of(output, name_positions, t) -> dict[str, int]:
+    """Which track id sits on each named person in frame t."""
+    found = {}
+    for name, xy in name_positions[t].items():
+        for track_id, centre in output[t].items():
+            if np.allclose(centre, xy, atol=1e-3):
+                found[name] = track_id
+    return found
+
+
+def ids_of_frame(poses: FramePoses, positions: dict[str, tuple[float, float]]) -> dict[str, int]:
+    centres = {int(i): k[[LEFT_HIP, RIGHT_HIP]].mean(0) for i, k in zip(poses.track_ids, poses.keypoints)}
+    return ids_of([centres], [positions], 0)
+
+
+def test_people_are_followed_between_detections_with_stable_ids():
+    positions = [{"a": (100 + 4 * t, 200), "b": (500 - 3 * t, 300)} for t in range(25)]
+    scene = Scene(positions)
+    output = follow(scene, detect_every=10)
+    assert scene.detector_frames == [0, 10, 20]  # nobody lost: the detector runs every 10 frames
+    for t in range(25):
+        assert ids_of(output, positions, t) == {"a": 0, "b": 1} or ids_of(output, positions, t) == {"a": 1, "b": 0}
+        assert len(output[t]) == 2
+    assert ids_of(output, positions, 0) == ids_of(output, positions, 24)
+
+
+def test_someone_entering_is_found_at_the_next_detection():
+    positions = [{"a": (100, 200)} | ({"b": (400, 300)} if t >= 3 else {}) for t in range(15)]
+    output = follow(Scene(positions), detect_every=5)
+    assert [len(frame) for frame in output] == [1] * 5 + [2] * 10  # b is picked up at frame 5
+
+
+def test_a_person_behind_someone_is_held_by_the_detector_with_their_id():
+    # b walks behind a (who stands still at x = 300, 10 px lower) in frames 8-12: the landmark model sees only a
+    # there (its region for b slides onto a), the detector still sees b's visible part.
+    positions = [{"a": (300, 250), "b": (200 + 10 * t, 240)} for t in range(24)]
+    scene = Scene(positions, hidden={t: {"b"} for t in range(8, 13)})
+    stage = DetectAndFollow(scene, scene, detect_every=20)
+    output = stage(scene.frames())
+    ids = [ids_of_frame(poses, positions[t]) for t, poses in enumerate(output)]
+    assert all(frame_ids == ids[0] for frame_ids in ids) and set(ids[0]) == {"a", "b"}  # nobody lost, no swap
+    for t, poses in enumerate(output):
+        from_detector = np.isnan(poses.world_keypoints).all(axis=(1, 2))
+        assert list(poses.track_ids[from_detector]) == ([ids[0]["b"]] if 8 <= t <= 12 else []), t
+    assert scene.detector_frames == [0, 20]
+
+
+def test_someone_lost_inside_the_picture_gets_their_id_back():
+    # b is fully hidden (from both models) in frames 8-12, then walks on.
+    positions = [{"a": (100, 250), "b": (200 + 10 * t, 250)} for t in range(24)]
+    scene = Scene(positions, gone={t: {"b"} for t in range(8, 13)})
+    output = follow(scene, detect_every=20)
+    before, after = ids_of(output, positions, 5), ids_of(output, positions, 20)
+    assert before == after and set(before) == {"a", "b"}
+    assert [len(frame) for frame in output[7:14]] == [2, 1, 1, 1, 1, 1, 2]
+    # While b is lost inside the picture the whole-frame detector runs every other frame, and the detector looks
+    # near where b should be on every frame: that finds b again as soon as b is back, at 13.
+    assert scene.detector_frames == [0, 8, 10, 12]
+
+
+def test_someone_leaving_through_the_border_is_not_confused_with_a_newcomer():
+    # a walks out at the left border at frame 6; c walks in at the same place at frame 9.
+    positions = [({"a": (60 - 10 * t, 200)} if t < 6 else {}) | ({"c": (20, 200)} if t >= 9 else {})
+                 for t in range(15)]
+    scene = Scene(positions)
+    output = follow(scene, detect_every=1)
+    assert ids_of(output, positions, 0) == {"a": 0}
+    assert ids_of(output, positions, 12) == {"c": 1}
+
+
+def test_at_most_max_followed_people_the_largest_first():
+    positions = [{name: (80 + 120 * index, 240) for index, name in enumerate("abcde")} for _ in range(5)]
+    output = follow(Scene(positions), max_followed=3)
+    assert all(len(frame) == 3 for frame in output)
+
+
+def test_seed_region_by_hand():
+    upright = TEMPLATE + [300, 200]
+    region = seed_region(keypoint_box(upright), upright, np.ones(NUM_COCO_JOINTS))
+    np.testing.assert_allclose(region.centre, [300, 200])  # the hip centre
+    assert region.rotation == pytest.approx(0.0)
+    # The farthest confident keypoint is an ankle, hypot(7, 50) px from the hips; 1.2 × that is the circle radius.
+    assert region.size == pytest.approx(ROI_SCALE * 1.2 * np.hypot(7, 50))
+    upside_down = 2 * np.array([300, 200]) - upright  # rotated by 180° about the hips
+    assert abs(seed_region(keypoint_box(upside_down), upside_down, np.ones(17)).rotation) == pytest.approx(np.pi)
+    # Trunk keypoints not confident: the box centre, upright, the box's half diagonal as radius.
+    scores = np.ones(NUM_COCO_JOINTS)
+    scores[[LEFT_SHOULDER, RIGHT_SHOULDER]] = 0.1
+    box = np.array([100.0, 100.0, 160.0, 180.0])
+    region = seed_region(box, upright, scores)
+    np.testing.assert_allclose(region.centre, [130, 140])
+    assert region.rotation == pytest.approx(0.0) and region.size == pytest.approx(ROI_SCALE * 50)
+
+
+@pytest.mark.parametrize("vector, expected", [((0, -1), 0.0), ((1, 0), np.pi / 2), ((-1, 0), -np.pi / 2),
+                                              ((0, 1), -np.pi)])
+def test_region_rotation_follows_mediapipe(vector, expected):
+    # MediaPipe's AlignmentPointsRectsCalculator: rotation = 90° − atan2(−dy, dx), wrapped to [−π, π).
+    region = PoseRegion.from_alignment_points(np.array([10.0, 10.0]), np.array([10.0, 10.0]) + vector)
+    assert region.rotation == pytest.approx(expected)
+    assert region.size == pytest.approx(ROI_SCALE)
+
+
+def read_frames(path, first: int, count: int) -> list[np.ndarray]:
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, first)
+    frames = [capture.read()[1] for _ in range(count)]
+    capture.release()
+    assert all(frame is not None for frame in frames)
+    return frames
+
+
+def hips(poses: FramePoses) -> dict[int, np.ndarray]:
+    return {int(i): k[[LEFT_HIP, RIGHT_HIP]].mean(0) for i, k in zip(poses.track_ids, poses.keypoints)}
+
+
+def test_the_man_and_the_woman_of_the_sample_clip_are_two_people():
+    from detectors.api import build_pose_estimator
+
+    stage = build_pose_estimator("auto", "auto", device="cpu")
+    try:
+        output = stage(read_frames(SAMPLE_CLIP, 0, 50))
+    finally:
+        stage.close()
+    man = hips(output[0])
+    assert len(man) == 1  # only the man on the roof at the start
+    (man_id, start), = man.items()
+    assert 450 < start[0] < 750 and start[1] < 450
+    for t, poses in enumerate(output):
+        people = hips(poses)
+        assert people[man_id][1] < 450, t  # always on the roof, never the woman in the foreground
+        others = [xy for track_id, xy in people.items() if track_id != man_id]
+        assert len(others) == (1 if t >= 40 else 0), t  # she walks in and is picked up by the detector at 40
+        assert all(xy[1] > 600 for xy in others), t
+
+
+VTEST = SHARED / "media" / "vtest.avi"
+# Hip centres of the six walkers in vtest.avi frame 300, marked by hand (px); they are about 60 px tall.
+VTEST_300_PEOPLE = np.array([[202, 197], [253, 190], [310, 197], [331, 256], [596, 197], [630, 196]])
+
+
+@pytest.mark.skipif(not VTEST.exists(), reason="../shared/media/vtest.avi not available")
+def test_small_walkers_of_vtest_are_found_and_followed():
+    from detectors.api import build_pose_estimator
+
+    stage = build_pose_estimator("auto", "auto", device="cpu")
+    try:
+        output = stage(read_frames(VTEST, 290, 11))  # detector at 290, following to 300
+    finally:
+        stage.close()
+    people = hips(output[-1])
+    on = [int(np.argmin(np.linalg.norm(VTEST_300_PEOPLE - xy, axis=1))) for xy in people.values()]
+    distances = [np.linalg.norm(VTEST_300_PEOPLE[walker] - xy) for walker, xy in zip(on, people.values())]
+    assert len(people) >= 5 and len(set(on)) == len(on)  # at least five walkers, each one skeleton
+    assert max(distances) < 15
