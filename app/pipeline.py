@@ -210,7 +210,8 @@ class Pipeline:
 
         renderer = SideBySideRenderer(*image_size, azimuth=self.options.azimuth, elevation=self.options.elevation,
                                       bounds=framing(scene.keypoints_world, tracks.valid),
-                                      camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2])
+                                      camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2],
+                                      raised_support=scene.raised_support)
         trail_length = max(1, round(TRAIL_SECONDS * reader.fps))
         gif = (GifWriter(output_dir / f"{stem}.gif", reader.fps) if self.options.gif
                else contextlib.nullcontext())

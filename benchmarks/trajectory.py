@@ -253,7 +253,8 @@ def draw_sheet(path: Path, gt, inputs: list, names: list[str], frame: int, media
         scene = build_scene(keypoints_3d, keypoints_2d, scores_2d, valid, clip_intrinsics(image_size),
                             float(gt["fps"]))
         renderer = SideBySideRenderer(*image_size, bounds=framing(scene.keypoints_world, valid),
-                                      camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2])
+                                      camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2],
+                                      raised_support=scene.raised_support)
         image = next(image for index, image in enumerate(VideoReader(media / f"{name}.mp4"))
                      if index == frame)
         composite = renderer(image, keypoints_2d[:, frame], scores_2d[:, frame], valid[:, frame],

@@ -62,6 +62,15 @@ def test_sample_clip_end_to_end(tmp_path):
     pixels = camera[..., :2] / camera[..., 2:] * data["camera_matrix"][0, 0] + data["camera_matrix"][:2, 2]
     error = np.linalg.norm(pixels - data["keypoints_2d"], axis=-1)[valid][:, [0, 11, 14]]  # pelvis, shoulders
     assert np.median(error) < 0.03 * 994
+    # The man stands on the roof, about 2 m above the grass; his backflip leaves it, he lands on the grass; the
+    # woman walks on the grass, nearer the camera than he is.
+    lowest = data["keypoints_3d_world"][..., 2].min(axis=-1)  # (P, T) the lowest joint's height
+    assert 1.5 < np.median(lowest[man, 20:150]) < 2.6
+    assert lowest[man, 168:183].min() > 1.5
+    assert np.median(lowest[man, 195:][valid[man, 195:]]) < 0.3
+    assert -0.1 < np.median(lowest[woman, valid[woman]]) < 0.2
+    depth = data["root_camera"][..., 2]
+    assert np.median(depth[woman, valid[woman]]) < np.median(depth[man, 20:150])
 
 
 def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):

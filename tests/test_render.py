@@ -129,3 +129,17 @@ def test_3d_panel_draws_the_camera_the_legend_labels_and_grey_low_confidence_joi
 def test_grid_spacing_grows_with_the_floor_shown():
     from app.render import grid_spacing
     assert [grid_spacing(extent) for extent in (1.2, 3.0, 6.0, 12.0, 40.0)] == [0.25, 0.5, 1.0, 2.0, 10.0]
+
+
+def test_raised_support_points_make_one_surface_per_height():
+    from app.render import FOOTPRINT, support_patches
+    roof = np.array([[0.0, 5.0, 2.0], [1.0, 5.2, 2.05], [0.5, 6.0, 1.98]])
+    step = np.array([[3.0, 4.0, 0.4]])
+    patches = support_patches(np.vstack([roof, step]))
+    assert len(patches) == 2
+    low, high = sorted(patches, key=lambda patch: patch[0, 2])
+    np.testing.assert_allclose(low[:, 2], 0.4)
+    np.testing.assert_allclose(high[:, 2], 2.0)
+    np.testing.assert_allclose(high[:, :2].min(0), roof[:, :2].min(0) - FOOTPRINT, atol=1e-6)
+    np.testing.assert_allclose(high[:, :2].max(0), roof[:, :2].max(0) + FOOTPRINT, atol=1e-6)
+    assert support_patches(np.zeros((0, 3))) == []

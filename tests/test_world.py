@@ -247,6 +247,7 @@ def test_synthetic_scene_recovers_the_camera_and_the_motion(synthetic_scene):
     assert np.linalg.norm(walked) == pytest.approx(np.linalg.norm(world[0, -1, 0, :2] - world[0, 0, 0, :2]),
                                                    abs=0.02)
     assert (scene.contacts[0] == walk_contacts).mean() > 0.9
+    assert scene.raised_support.shape == (0, 3)  # everyone is on the floor
 
 
 def test_feet_do_not_slide_with_the_contact_step_on_noisy_depth():
@@ -277,3 +278,26 @@ def test_a_clip_of_one_frame_and_a_person_who_never_stands():
     scene = build_scene(poses, keypoints_2d, scores, valid, camera.intrinsics, 30.0)
     assert not scene.contacts.any() and not scene.on_floor.any()
     assert scene.camera_height == pytest.approx(1.6, abs=0.15)  # the hips' height from the shank: about right
+
+
+def test_hampel_replaces_a_depth_excursion_and_keeps_a_ramp():
+    from lifters.world.root_fit import hampel
+    ramp = np.linspace(1.0, 2.0, 40)
+    np.testing.assert_array_equal(hampel(ramp, 7), ramp)
+    spiky = ramp.copy()
+    spiky[20:23] += 0.8  # three frames of a badly lifted pose
+    np.testing.assert_allclose(hampel(spiky, 7), ramp, atol=0.1)  # the running median, a few steps off at most
+
+
+def test_someone_on_a_roof_keeps_their_size_and_stands_on_it():
+    camera = SyntheticCamera(pitch=np.radians(15), roll=0.0, height=2.0)
+    roof = stander(40, np.array([-1.0, 7.0])) + np.array([0.0, 0.0, 1.5])
+    world = np.stack([roof, stander(40, np.array([1.0, 4.0])), stander(40, np.array([0.0, 5.0]), 1.0)])
+    scene = build_scene(*observe(camera, world)[:4], camera.intrinsics, 30.0)
+    np.testing.assert_array_equal(scene.on_floor, [False, True, True])
+    np.testing.assert_allclose(scene.person_scale, 1.0, atol=0.01)
+    assert scene.camera_height == pytest.approx(2.0, abs=0.03)
+    np.testing.assert_allclose(scene.keypoints_world[:, :, [3, 6], 2].mean(axis=(1, 2)), [1.57, 0.07, 0.07],
+                               atol=0.02)
+    assert len(scene.raised_support) == 2  # his two feet, one stretch each
+    np.testing.assert_allclose(scene.raised_support[:, 2], 1.5, atol=0.02)

@@ -7,6 +7,8 @@ by the same factor; ``lifters.world.ground`` corrects each person's size against
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from lifters.blazepose3d import smooth_zero_phase
@@ -17,6 +19,8 @@ from lifters.world.camera import Intrinsics
 # shoulders, elbows, wrists. The synthesised spine, thorax, nose and head are defined differently in 2D and in 3D.
 FIT_JOINTS = (0, 1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16)
 HUBER = 1.345  # the standard Huber constant (95 % efficiency under Gaussian noise), in robust standard deviations
+HAMPEL_SECONDS = 0.5  # half-width of the running median that catches depth outliers (a flip's odd poses)
+HAMPEL_SIGMAS = 3.0  # the standard Hampel filter's threshold, in robust standard deviations
 SMOOTHING_HZ = 6.0  # zero-phase low-pass of the root path; the same as the eval set's ground truth and, at 30 fps,
 # the blazepose3d lifter's joints
 
@@ -33,6 +37,13 @@ def fit_roots(poses: np.ndarray, keypoints_2d: np.ndarray, weights: np.ndarray, 
     reweighted Gauss-Newton on the reprojection error with Huber weights (scale: 1.4826 × the median absolute
     residual of the frame).
     """
+    with warnings.catch_warnings():  # a frame without two confident joints: all-NaN medians, the default start
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _fit_roots(poses, keypoints_2d, weights, camera, iterations)
+
+
+def _fit_roots(poses: np.ndarray, keypoints_2d: np.ndarray, weights: np.ndarray, camera: Intrinsics,
+               iterations: int) -> np.ndarray:
     joints = list(FIT_JOINTS)
     pose = np.asarray(poses, np.float64)[:, joints]
     observed = camera.normalized(np.asarray(keypoints_2d)[:, joints])   # (N, J, 2)
@@ -77,15 +88,30 @@ def smooth_roots(roots: np.ndarray, valid: np.ndarray, fps: float) -> np.ndarray
     """roots (T, 3) metres (finite where ``valid``), valid (T,) bool → (T, 3) smoothed, gaps filled.
 
     Smoothed as (x/z, y/z, log z): where the root is seen and how far it is, so a depth correction does not move the
-    root off its image position. Gaps are interpolated linearly in these terms (a person walking behind something
-    keeps walking at the same pace), the clip's ends hold the nearest fit.
+    root off its image position. The depth first goes through a Hampel filter (``HAMPEL_SECONDS``,
+    ``HAMPEL_SIGMAS``): where a pose is lifted badly (mid-flip, upside down) its size and so its depth jump for a
+    few frames, and those frames take the running median instead; steady motion (a ramp) passes unchanged. Gaps are
+    interpolated linearly in these terms (a person walking behind something keeps walking at the same pace), the
+    clip's ends hold the nearest fit.
     """
     valid = np.asarray(valid, bool)
     roots = np.asarray(roots, np.float64)
     seen = np.zeros_like(roots)
-    seen[valid] = np.column_stack([roots[valid, :2] / roots[valid, 2:], np.log(roots[valid, 2])])
+    seen[valid] = np.column_stack([roots[valid, :2] / roots[valid, 2:],
+                                   hampel(np.log(roots[valid, 2]), max(1, round(HAMPEL_SECONDS * fps)))])
     filled = fill_gaps(seen[:, None], valid)[:, 0]
     cutoff = min(SMOOTHING_HZ / fps, 0.45)
     smooth = smooth_zero_phase(filled, cutoff)
     depth = np.exp(smooth[:, 2:])
     return np.column_stack([smooth[:, :2] * depth, depth])
+
+
+def hampel(values: np.ndarray, half_width: int) -> np.ndarray:
+    """(N,) → (N,): each value more than ``HAMPEL_SIGMAS`` robust deviations (1.4826 × median absolute deviation)
+    from the median of its ±``half_width`` neighbours is replaced by that median."""
+    values = np.asarray(values, np.float64)
+    padded = np.pad(values, half_width, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
+    median = np.median(windows, axis=1)
+    spread = 1.4826 * np.median(np.abs(windows - median[:, None]), axis=1)
+    return np.where(np.abs(values - median) > HAMPEL_SIGMAS * spread, median, values)
