@@ -180,10 +180,11 @@ def test_output_names_stay_unique_within_a_batch(tmp_path):
 
 def test_summary_line_says_who_was_found_and_how_often():
     result = VideoResult(Path("clip.mp4"), Path("out/clip"), num_frames=200, frames_per_person=[196, 50, 7],
-                         seconds=10.0, stage_seconds={"decode": 1.0, "2d": 4.0}, flip_corrected_frames=3)
+                         seconds=10.0, stage_seconds={"decode": 1.0, "2d": 4.0}, flip_corrected_frames=3,
+                         focal="1600 px (prior)")
     assert result.num_people == 3
     assert result.summary() == ("clip.mp4: 200 frames, 3 people (#0 98 %, #1 25 %, #2 4 % of the frames), 10.0 s "
-                                "(20.0 fps) | left/right flips corrected in 3 frames | decode 200 fps · 2d 50 fps "
-                                "→ out/clip")
+                                "(20.0 fps) | left/right flips corrected in 3 frames | focal 1600 px (prior) "
+                                "| decode 200 fps · 2d 50 fps → out/clip")
     one = VideoResult(Path("a.avi"), Path("o"), 10, [10], 1.0)
     assert one.summary().startswith("a.avi: 10 frames, 1 person (#0 100 % of the frames), 1.0 s (10.0 fps)")
