@@ -82,10 +82,10 @@ class Panel3D:
 
     def __init__(self, size: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
-                 camera_forward: np.ndarray | None = None, raised_support: np.ndarray | None = None,
+                 camera_forward: np.ndarray | None = None, raised_support: list[np.ndarray] | None = None,
                  distance: float | None = None):
         self.size = size
-        self.raised_support = np.zeros((0, 3)) if raised_support is None else np.asarray(raised_support, float)
+        self.raised_support = raised_support or []
         # The eye sits opposite the video camera's viewing direction (+y) at azimuth 0.
         azimuth_rad, elevation_rad = np.radians(-90.0 + azimuth), np.radians(elevation)
         self._eye = np.array([np.cos(elevation_rad) * np.cos(azimuth_rad),
@@ -139,7 +139,7 @@ class Panel3D:
             self._line(image, (x, low[1], 0), (x, high[1], 0), (205, 205, 205))
         for y in np.arange(low[1], high[1] + 1e-6, spacing):
             self._line(image, (low[0], y, 0), (high[0], y, 0), (205, 205, 205))
-        for patch in support_patches(self.raised_support):
+        for patch in (patch for points in self.raised_support for patch in support_patches(points)):
             pixels, _ = self.project(patch)
             cv2.fillPoly(image, [np.round(pixels * 16).astype(np.int32)], (228, 228, 228), cv2.LINE_AA, shift=4)
             cv2.polylines(image, [np.round(pixels * 16).astype(np.int32)], True, (170, 170, 170), 1, cv2.LINE_AA,
@@ -256,14 +256,15 @@ class Panel3D:
         return image
 
 
-LEVEL_GAP = 0.3  # metres: raised support points this far apart in height are different surfaces
-FOOTPRINT = 0.15  # metres around each support point, so that one or two footprints still make a surface
+LEVEL_GAP = 0.1  # metres: raised support points this far apart in height are different surfaces
+MIN_FOOTPRINTS = 4  # a surface is where one person stood at least this often at one height (else: depth errors)
+FOOTPRINT = 0.15  # metres around each support point
 
 
 def support_patches(points: np.ndarray) -> list[np.ndarray]:
-    """(N, 3) world support points → one (K, 3) outline per surface: points grouped by height (a gap over
-    ``LEVEL_GAP`` starts another), each group's convex hull on the floor plan, grown by ``FOOTPRINT``, at the
-    group's median height."""
+    """(N, 3) one person's off-floor support points, world → one (K, 3) outline per surface: points grouped by
+    height (a gap over ``LEVEL_GAP`` starts another), each group of at least ``MIN_FOOTPRINTS`` as its convex hull
+    on the floor plan, grown by ``FOOTPRINT``, at the group's median height."""
     points = np.asarray(points, np.float64)
     if len(points) == 0:
         return []
@@ -272,19 +273,27 @@ def support_patches(points: np.ndarray) -> list[np.ndarray]:
     square = FOOTPRINT * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]])
     patches = []
     for group in groups:
+        if len(group) < MIN_FOOTPRINTS:
+            continue
         corners = (points[group, None, :2] + square).reshape(-1, 2).astype(np.float32)
         hull = cv2.convexHull(corners)[:, 0].astype(np.float64)
         patches.append(np.column_stack([hull, np.full(len(hull), np.median(points[group, 2]))]))
     return patches
 
 
+FRAMING_OUTLIERS = 0.01
+
+
 def framing(keypoints_world: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """World keypoints (P, T, 17, 3), valid (P, T) → (2, 3) the box (low, high corners) that holds every joint of
-    every person in every valid frame, with 30 cm around them and the floor below them."""
+    """World keypoints (P, T, 17, 3), valid (P, T) → (2, 3) the box (low, high corners) that holds the joints of
+    every person in the valid frames, with 30 cm around them and the floor below them. The box leaves out the
+    outermost ``FRAMING_OUTLIERS`` of the joints on each side (a person half out of the picture can be placed far
+    off for a few frames)."""
     points = np.asarray(keypoints_world, np.float64)[np.asarray(valid, bool)].reshape(-1, 3)
     if len(points) == 0:
         return DEFAULT_BOUNDS.copy()
-    low, high = points.min(0) - 0.3, points.max(0) + 0.3
+    low = np.percentile(points, 100 * FRAMING_OUTLIERS, axis=0) - 0.3
+    high = np.percentile(points, 100 * (1 - FRAMING_OUTLIERS), axis=0) + 0.3
     low[2], high[2] = min(points[:, 2].min(), 0.0), max(high[2], 1.0)
     return np.stack([low, high])
 
@@ -298,12 +307,12 @@ class SideBySideRenderer:
     """Composite of (frame + 2D skeletons | 3D panel), RGB uint8 (H, W + H, 3) with H = ``panel_height``.
 
     bounds, camera_position, camera_forward, raised_support: the 3D panel's framing, the video camera and the
-    surfaces people stood on above the floor (``Panel3D``).
+    surfaces people stood on off the floor (``Panel3D``).
     """
 
     def __init__(self, frame_width: int, frame_height: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
-                 camera_forward: np.ndarray | None = None, raised_support: np.ndarray | None = None):
+                 camera_forward: np.ndarray | None = None, raised_support: list[np.ndarray] | None = None):
         self.height = panel_height(frame_height)
         self.scale = self.height / frame_height
         self.left_width = round(frame_width * self.scale) // 2 * 2

@@ -87,7 +87,7 @@ def test_framing_holds_every_person():
     valid = np.ones((2, 3), bool)
     valid[0, 2] = False  # x = 3 m is not seen: not framed
     bounds = framing(world, valid)
-    np.testing.assert_allclose(bounds, [[-3.3, -0.3, 0.0], [0.3, 2.3, 2.0]])
+    np.testing.assert_allclose(bounds, [[-3.3, -0.3, 0.0], [0.3, 2.3, 2.0]], atol=0.1)  # 1 % percentiles
     panel = Panel3D(400, azimuth=0, elevation=30, bounds=bounds)
     for point in ([-3.0, 0, 0], [0.0, 2.0, 1.7], [-3.0, 2.0, 0.0]):
         pixels, _ = panel.project(np.array(point))
@@ -133,9 +133,10 @@ def test_grid_spacing_grows_with_the_floor_shown():
 
 def test_raised_support_points_make_one_surface_per_height():
     from app.render import FOOTPRINT, support_patches
-    roof = np.array([[0.0, 5.0, 2.0], [1.0, 5.2, 2.05], [0.5, 6.0, 1.98]])
-    step = np.array([[3.0, 4.0, 0.4]])
-    patches = support_patches(np.vstack([roof, step]))
+    roof = np.array([[0.0, 5.0, 2.0], [1.0, 5.2, 2.05], [0.5, 6.0, 1.98], [0.2, 5.5, 2.0]])
+    step = np.array([[3.0, 4.0, 0.4], [3.2, 4.0, 0.42], [3.1, 4.3, 0.38], [3.0, 4.2, 0.4]])
+    scattered = np.array([[6.0, 6.0, 1.0], [6.0, 6.5, 1.2], [6.5, 6.0, 1.4], [6.0, 6.0, 1.6]])  # depth errors
+    patches = support_patches(np.vstack([roof, step, scattered]))
     assert len(patches) == 2
     low, high = sorted(patches, key=lambda patch: patch[0, 2])
     np.testing.assert_allclose(low[:, 2], 0.4)

@@ -35,8 +35,8 @@ class Scene:
     keypoints_camera: (P, T, 17, 3) joints in the camera frame; keypoints_world: (P, T, 17, 3) z up, floor z = 0.
     contacts: (P, T, 2) bool, (right, left) ankle standing; person_scale: (P,) size factor against the floor;
     on_floor: (P,) bool, the person stands on the common floor somewhere in the clip.
-    raised_support: (N, 3) world metres, where feet stood on something other than the floor (a roof, a step): one
-    point per contact stretch, at the sole's height.
+    raised_support: list of (N, 3) world metres per person, where their feet stood on something other than the
+    floor (a roof, a step): one point per contact stretch, at the sole's height.
     """
 
     camera: Intrinsics
@@ -49,7 +49,7 @@ class Scene:
     contacts: np.ndarray
     person_scale: np.ndarray
     on_floor: np.ndarray
-    raised_support: np.ndarray
+    raised_support: list[np.ndarray]
 
     def world_from_camera(self) -> np.ndarray:
         """(4, 4) the rigid transform taking camera-frame points to the world: x_world = R x_camera + t."""
@@ -114,13 +114,13 @@ def build_scene(poses: np.ndarray, keypoints_2d: np.ndarray, scores_2d: np.ndarr
     roots_world = camera_to_world(roots, rotation, camera_height)
     poses_world = poses @ rotation.T
     anchors = [[] for _ in range(num_people)]
-    raised = []
+    raised = [[] for _ in range(num_people)]
     for (person, foot, start, stop), point, floor_point in zip(stretches, points, on_floor_point):
         anchor = camera_to_world(point * scale[person], rotation, camera_height)
         if floor_point:  # at the person's own floor level, so standing feet do not bob
             anchor[2] = camera_height - levels[person]
         else:
-            raised.append(anchor - [0.0, 0.0, ankle_height[person]])
+            raised[person].append(anchor - [0.0, 0.0, ankle_height[person]])
         anchors[person].append((foot, start, stop, anchor))
     if pin_feet:
         for person in range(num_people):
@@ -130,7 +130,8 @@ def build_scene(poses: np.ndarray, keypoints_2d: np.ndarray, scores_2d: np.ndarr
     keypoints_world = poses_world + roots_world[:, :, None]
     return Scene(camera, up, rotation, camera_height, root_camera.astype(np.float32),
                  world_to_camera(keypoints_world, rotation, camera_height).astype(np.float32),
-                 keypoints_world.astype(np.float32), contacts, scale, on_floor, np.array(raised).reshape(-1, 3))
+                 keypoints_world.astype(np.float32), contacts, scale, on_floor,
+                 [np.array(points).reshape(-1, 3) for points in raised])
 
 
 def _hold_feet(roots: np.ndarray, poses: np.ndarray, anchors: list, fps: float) -> tuple[np.ndarray, np.ndarray]:
