@@ -48,6 +48,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _finite_float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -112,8 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--azimuth", type=_finite_float, default=20.0,
                         help="3D view angle in degrees around the vertical; 0 = from the video's camera, 90 = side "
                              "(default: %(default)s)")
-    parser.add_argument("--elevation", type=_finite_float, default=12.0,
+    parser.add_argument("--elevation", type=_finite_float, default=25.0,
                         help="3D view height angle in degrees (default: %(default)s)")
+    parser.add_argument("--focal", type=_positive_float, default=None, metavar="PX",
+                        help="the camera's focal length in pixels, when known (default: the video's metadata, "
+                             "else a 30 mm-equivalent prior)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return parser
@@ -239,7 +249,7 @@ def _run(argv: list[str] | None) -> int:
 
     options = RunOptions(output_dir=args.output, gif=args.gif, detector=detector, pose2d=pose2d,
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
-                         elevation=args.elevation, exports=exports,
+                         elevation=args.elevation, exports=exports, focal_px=args.focal,
                          progress=not args.no_progress and sys.stderr.isatty())
     pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)

@@ -23,7 +23,7 @@ from app.errors import InputError, OutputError
 from app.export import ClipKeypoints, save_keypoints
 from app.exports import EXPORTERS, write_exports
 from app.output_set import OutputSet, check_replaceable
-from app.render import SideBySideRenderer
+from app.render import SideBySideRenderer, framing
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
 from detectors.base import PoseTracks
@@ -31,10 +31,12 @@ from detectors.face_cue import FaceCue
 from detectors.flip_correction import correct_left_right_flips
 from detectors.tracking import assemble_tracks
 from lifters.api import Track2D
-from lifters.skeleton import (SEED_CAMERA_ROTATION, camera_to_world, coco_to_h36m, fill_gaps,
-                              normalize_screen_coordinates, quaternion_rotate)
+from lifters.skeleton import coco_to_h36m, fill_gaps, normalize_screen_coordinates
+from lifters.world.camera import clip_intrinsics
+from lifters.world.scene import Scene, build_scene
 
 BATCH_FRAMES = 16
+TRAIL_SECONDS = 1.0  # the 3D panel draws each person's last second of pelvis positions on the floor
 # Who is shown: everyone the 2D stage followed for at least this long (shorter tracks are mostly false detections
 # and people glimpsed at the border; BENCHMARKS.md, "Multi-person 2D").
 MIN_SECONDS_ON_SCREEN = 1.0
@@ -49,10 +51,11 @@ class RunOptions:
     max_people: int | None = None  # None: everyone on screen long enough (see detect_people)
     device: str | None = None  # torch device of the 2D models (the lifter gets its own at load time)
     azimuth: float = 20.0
-    elevation: float = 12.0
+    elevation: float = 25.0
     progress: bool = True
     exports: tuple[str, ...] = tuple(EXPORTERS)  # written beside the npz (``app.exports``)
     on_progress: Callable[[str, int, int | None], None] | None = None  # (bar name, frames done, total) for a page
+    focal_px: float | None = None  # the camera's focal length in pixels when known (else metadata, else a prior)
 
 
 @dataclass
@@ -64,6 +67,7 @@ class VideoResult:
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
     flip_corrected_frames: int = 0  # frames (summed over people) whose left/right labels were swapped back
+    focal: str = ""  # the focal length used and where it came from
 
     @property
     def num_people(self) -> int:
@@ -77,7 +81,7 @@ class VideoResult:
         return (f"{self.video.name}: {self.num_frames} frames, {self.num_people} "
                 f"{'person' if self.num_people == 1 else 'people'} ({shares} of the frames), {self.seconds:.1f} s "
                 f"({self.num_frames / self.seconds:.1f} fps) | left/right flips corrected in "
-                f"{self.flip_corrected_frames} frames | {stages} → {self.output_dir}")
+                f"{self.flip_corrected_frames} frames | focal {self.focal} | {stages} → {self.output_dir}")
 
 
 class StageTimer:
@@ -115,19 +119,11 @@ def _batches(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarra
         yield batch
 
 
-def world_poses(keypoints_3d: np.ndarray, keypoints_2d_normalized: np.ndarray, spread: float) -> np.ndarray:
-    """Camera-frame root-relative poses (P, T, 17, 3) → world frame for display (z up, feet on z = 0).
-
-    With several people, each is shifted sideways by its pelvis's horizontal image position (normalised x in
-    [-1, 1] times ``spread`` metres), since the lifters give root-relative poses only.
-    """
-    world = camera_to_world(keypoints_3d)
-    if len(world) > 1:
-        camera_x_in_world = quaternion_rotate(SEED_CAMERA_ROTATION, np.array([1.0, 0.0, 0.0]))
-        camera_x_in_world[2] = 0.0
-        offsets = keypoints_2d_normalized[:, :, 0, 0, None] * spread * camera_x_in_world  # (P, T, 3)
-        world = world + offsets[:, :, None, :].astype(np.float32)
-    return world
+def trails(scene: Scene, valid: np.ndarray, frame: int, length: int) -> list[np.ndarray]:
+    """Per person the world pelvis positions (K, 3) of the valid frames among the last ``length`` up to ``frame``."""
+    start = max(0, frame - length + 1)
+    return [scene.keypoints_world[person, start:frame + 1, 0][valid[person, start:frame + 1]]
+            for person in range(len(valid))]
 
 
 class _ReportingBar(tqdm):
@@ -244,13 +240,20 @@ class Pipeline:
         with timer("lift"):
             keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size)
         check_finite(keypoints_3d, self.lifter.name, reader.path)
+        with timer("world"):
+            camera = clip_intrinsics(image_size, self.options.focal_px, reader.path)
+            scene = build_scene(keypoints_3d, keypoints_2d, scores_2d, tracks.valid, camera, reader.fps)
 
         clip = ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, tracks.valid, tracks.track_ids, reader.fps,
-                             image_size, self.lifter.name)
+                             image_size, self.lifter.name, root_camera=scene.root_camera,
+                             keypoints_3d_camera=scene.keypoints_camera, keypoints_3d_world=scene.keypoints_world,
+                             foot_contacts=scene.contacts, person_scale=scene.person_scale,
+                             camera_matrix=camera.matrix(), world_from_camera=scene.world_from_camera(),
+                             focal_source=camera.source)
         try:
             with OutputSet(output_dir, [reader.path]) as staging:
                 save_keypoints(staging / f"{stem}_keypoints.npz", clip)
-                self._render(reader, clip, normalized, staging, stem, timer)
+                self._render(reader, clip, scene, staging, stem, timer)
                 with timer("encode"):
                     copy_audio(reader.path, staging / f"{stem}.mp4")
                 with timer("export"):
@@ -259,15 +262,18 @@ class Pipeline:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise OutputError(f"{reader.path}: {reason}; {output_dir} was left as it was") from None
         return VideoResult(reader.path, output_dir, num_frames, tracks.valid.sum(1).tolist(),
-                           time.perf_counter() - start, dict(timer.seconds), int(flip_corrected_frames.sum()))
+                           time.perf_counter() - start, dict(timer.seconds), int(flip_corrected_frames.sum()),
+                           f"{camera.focal_px:.0f} px ({camera.source})")
 
-    def _render(self, reader: VideoReader, clip: ClipKeypoints, normalized: np.ndarray, folder: Path, stem: str,
+    def _render(self, reader: VideoReader, clip: ClipKeypoints, scene: Scene, folder: Path, stem: str,
                 timer: StageTimer) -> None:
         """Pass 2: decode again, draw both panels, encode ``<folder>/<stem>.mp4`` (and ``.gif``)."""
         renderer = SideBySideRenderer(*clip.image_size, azimuth=self.options.azimuth,
                                       elevation=self.options.elevation,
-                                      num_people=int(clip.valid.sum(0).max()))  # the most on screen at once
-        poses_world = world_poses(clip.keypoints_3d, normalized, spread=renderer.panel_3d.extent * 0.8)
+                                      bounds=framing(scene.keypoints_world, clip.valid),
+                                      camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2],
+                                      raised_support=scene.raised_support)
+        trail_length = max(1, round(TRAIL_SECONDS * reader.fps))
         gif = GifWriter(folder / f"{stem}.gif", reader.fps) if self.options.gif else contextlib.nullcontext()
         with Mp4Writer(folder / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
             frames = timer.timed_iter("decode", reader)
@@ -280,7 +286,8 @@ class Pipeline:
                     raise InputError(f"{reader.path}: the video could not be decoded a second time")
                 with timer("render"):
                     composite = renderer(frame, clip.keypoints_2d[:, index], clip.scores_2d[:, index],
-                                         clip.valid[:, index], poses_world[:, index], clip.track_ids)
+                                         clip.valid[:, index], scene.keypoints_world[:, index], clip.track_ids,
+                                         trails(scene, clip.valid, index, trail_length))
                 with timer("encode"):
                     mp4.write(composite)
                     if self.options.gif:

@@ -19,11 +19,6 @@ H36M_RIGHT = [1, 2, 3, 14, 15, 16]
 H36M_PARENTS = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 H36M_BONES = tuple((parent, child) for child, parent in enumerate(H36M_PARENTS) if parent >= 0)
 
-# The extrinsic rotation (w, x, y, z) of Human3.6M S1's camera 54138969: the seeds rotate camera-frame
-# predictions by it to show them upright in a world frame (z up).
-SEED_CAMERA_ROTATION = np.array(
-    [0.1407056450843811, -0.1500701755285263, -0.755240797996521, 0.6223280429840088], np.float64)
-
 # COCO-17 joints copied straight into H36M-17 slots: h36m[_H36M_COPY] = coco[_COCO_COPY].
 _H36M_COPY = [9, 11, 14, 12, 15, 13, 16, 4, 1, 5, 2, 6, 3]
 _COCO_COPY = [0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
@@ -95,10 +90,3 @@ def quaternion_rotate(quaternion: np.ndarray, vectors: np.ndarray) -> np.ndarray
     uv = np.cross(axis, vectors)
     uuv = np.cross(axis, uv)
     return vectors + 2 * (w * uv + uuv)
-
-
-def camera_to_world(poses: np.ndarray, rotation: np.ndarray = SEED_CAMERA_ROTATION) -> np.ndarray:
-    """Camera-frame poses (..., 17, 3) metres → the seeds' world frame (z up), lowest joint of each pose at z = 0."""
-    world = quaternion_rotate(rotation, np.asarray(poses, np.float64))
-    world[..., 2] -= world[..., 2].min(axis=-1, keepdims=True)
-    return world.astype(np.float32)

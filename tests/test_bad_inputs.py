@@ -252,7 +252,7 @@ def test_help_lists_the_model_choices_and_the_view_defaults():  # 13
     text = " ".join(build_parser().format_help().split())
     assert "person detector: auto, yolo, blazepose or a YOLO .pt file (default: auto)" in text
     assert "2D keypoint model: auto, blazepose, yolo, hrnet or an HRNet .pth file (default: auto)" in text
-    assert "90 = side (default: 20.0)" in text and "height angle in degrees (default: 12.0)" in text
+    assert "90 = side (default: 20.0)" in text and "height angle in degrees (default: 25.0)" in text
     assert "cpu, cuda, cuda:N or mps" in text
 
 

@@ -10,7 +10,7 @@ from app.exports import EXPORTERS, parse_exports, write_exports
 from app.exports.__main__ import main as exports_main
 from app.exports.tables import csv_text, json_document, trc_text
 from app.exports.world import WORLD_TO_TRC, world_keypoints
-from lifters.skeleton import H36M_JOINT_NAMES, camera_to_world
+from lifters.skeleton import H36M_JOINT_NAMES
 
 
 def _clip(world: bool = False) -> ClipKeypoints:
@@ -113,14 +113,20 @@ def test_trc_header_is_pose2sim_layout_and_markers_round_trip():
     np.testing.assert_allclose(markers[..., 1], world[0][..., 2], atol=5e-7)
 
 
-def test_world_frame_without_a_trajectory_is_the_video_panel_frame():
+def test_world_frame_without_a_trajectory_is_placed_as_the_pipeline_places_it():
+    from lifters.world.camera import clip_intrinsics
+    from lifters.world.scene import build_scene
+
     clip = _clip()
     clip.track_ids = clip.track_ids[:1]
     for name in ("keypoints_2d", "scores_2d", "keypoints_3d", "valid"):
         setattr(clip, name, getattr(clip, name)[:1])
+    clip.keypoints_3d_world = None  # an npz written before the world stage
     world = world_keypoints(clip)
-    np.testing.assert_allclose(world, camera_to_world(clip.keypoints_3d), atol=1e-6)
-    assert np.allclose(world[..., 2].min(-1), 0)  # the lowest joint of every pose on the floor
+    scene = build_scene(clip.keypoints_3d, clip.keypoints_2d, clip.scores_2d, clip.valid,
+                        clip_intrinsics(clip.image_size), clip.fps)
+    np.testing.assert_allclose(world, scene.keypoints_world, atol=1e-6)
+    assert world.shape == clip.keypoints_3d.shape and np.isfinite(world).all()
     clip.keypoints_3d_world = np.ones_like(clip.keypoints_3d)
     np.testing.assert_array_equal(world_keypoints(clip), clip.keypoints_3d_world)
 

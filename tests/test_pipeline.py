@@ -15,7 +15,8 @@ from conftest import REPO, SAMPLE_CLIP, cut_clip, write_clip
 from test_video_io import probe
 
 NPZ_KEYS = {"keypoints_2d", "scores_2d", "keypoints_3d", "valid", "track_ids", "fps", "image_size", "joint_names",
-            "lifter"}
+            "lifter", "root_camera", "keypoints_3d_camera", "keypoints_3d_world", "foot_contacts", "person_scale",
+            "camera_matrix", "world_from_camera", "focal_source"}
 
 
 def _grey_frames(count, size=(320, 240)):
@@ -54,6 +55,28 @@ def test_sample_clip_end_to_end(tmp_path):
     assert (pelvis[woman, valid[woman], 1] > 600).all()
     # Ids never swap: on the roof (frames before the flip) the man's pelvis is always in the upper half.
     assert (pelvis[man, :160][valid[man, :160], 1] < 500).all()
+    # The world keys: metres, the pelvis in front of the camera, the camera frame = root + the (scaled) pose, and
+    # the world's joints projected by the camera land on the 2D.
+    assert data["world_from_camera"].shape == (4, 4) and data["camera_matrix"].shape == (3, 3)
+    assert data["root_camera"].shape == (2, 230, 3) and data["keypoints_3d_world"].shape == (2, 230, 17, 3)
+    assert data["foot_contacts"].shape == (2, 230, 2) and data["foot_contacts"].dtype == bool
+    assert str(data["focal_source"]) == "prior" and data["camera_matrix"][0, 0] == np.float32(30 / 36 * 1768)
+    assert (data["root_camera"][valid][:, 2] > 2).all() and (data["root_camera"][valid][:, 2] < 30).all()
+    transform = data["world_from_camera"]
+    camera = (data["keypoints_3d_world"] - transform[:3, 3]) @ transform[:3, :3]
+    np.testing.assert_allclose(camera, data["keypoints_3d_camera"], atol=1e-4)
+    pixels = camera[..., :2] / camera[..., 2:] * data["camera_matrix"][0, 0] + data["camera_matrix"][:2, 2]
+    error = np.linalg.norm(pixels - data["keypoints_2d"], axis=-1)[valid][:, [0, 11, 14]]  # pelvis, shoulders
+    assert np.median(error) < 0.03 * 994
+    # The man stands on the roof, about 2 m above the grass; his backflip leaves it, he lands on the grass; the
+    # woman walks on the grass, nearer the camera than he is.
+    lowest = data["keypoints_3d_world"][..., 2].min(axis=-1)  # (P, T) the lowest joint's height
+    assert 1.5 < np.median(lowest[man, 20:150]) < 2.6
+    assert lowest[man, 168:183].min() > 1.5
+    assert np.median(lowest[man, 195:][valid[man, 195:]]) < 0.3
+    assert -0.1 < np.median(lowest[woman, valid[woman]]) < 0.2
+    depth = data["root_camera"][..., 2]
+    assert np.median(depth[woman, valid[woman]]) < np.median(depth[man, 20:150])
 
 
 def test_export_none_writes_only_the_video_and_the_npz(tmp_path):
@@ -75,6 +98,9 @@ def test_person_missing_at_the_start_is_kept_not_dropped(tmp_path):
     assert not data["valid"][0, :12].any() and data["valid"][0, 12:].sum() >= 20
     assert (data["keypoints_2d"][0, :12] == 0).all() and (data["scores_2d"][0, :12] == 0).all()
     assert np.isfinite(data["keypoints_3d"]).all()
+    # Before the person appears, the world holds them where they are first seen.
+    assert np.isfinite(data["keypoints_3d_world"]).all() and np.isfinite(data["root_camera"]).all()
+    np.testing.assert_allclose(data["root_camera"][0, :12], np.repeat(data["root_camera"][0, 12:13], 12, 0), atol=0.05)
     assert probe(tmp_path / "out" / "late" / "late.mp4")["frames"] == 42
 
 
@@ -173,10 +199,11 @@ def test_output_names_stay_unique_within_a_batch(tmp_path):
 
 def test_summary_line_says_who_was_found_and_how_often():
     result = VideoResult(Path("clip.mp4"), Path("out/clip"), num_frames=200, frames_per_person=[196, 50, 7],
-                         seconds=10.0, stage_seconds={"decode": 1.0, "2d": 4.0}, flip_corrected_frames=3)
+                         seconds=10.0, stage_seconds={"decode": 1.0, "2d": 4.0}, flip_corrected_frames=3,
+                         focal="1600 px (prior)")
     assert result.num_people == 3
     assert result.summary() == ("clip.mp4: 200 frames, 3 people (#0 98 %, #1 25 %, #2 4 % of the frames), 10.0 s "
-                                "(20.0 fps) | left/right flips corrected in 3 frames | decode 200 fps · 2d 50 fps "
-                                "→ out/clip")
+                                "(20.0 fps) | left/right flips corrected in 3 frames | focal 1600 px (prior) "
+                                "| decode 200 fps · 2d 50 fps → out/clip")
     one = VideoResult(Path("a.avi"), Path("o"), 10, [10], 1.0)
     assert one.summary().startswith("a.avi: 10 frames, 1 person (#0 100 % of the frames), 1.0 s (10.0 fps)")

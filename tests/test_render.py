@@ -1,7 +1,7 @@
 import numpy as np
 
-from app.render import LEFT_COLOUR, LOW_CONFIDENCE_COLOUR, RIGHT_COLOUR, Panel3D, SideBySideRenderer, person_colour
-from lifters.skeleton import camera_to_world
+from app.render import (LEFT_COLOUR, LOW_CONFIDENCE_COLOUR, RIGHT_COLOUR, Panel3D, SideBySideRenderer, framing,
+                        person_colour)
 
 # A standing H36M-17 skeleton in pixels of a 400x300 frame (x right, y down).
 STANDING_2D = np.array([
@@ -10,13 +10,12 @@ STANDING_2D = np.array([
 ], np.float32)
 
 
-def _render(visible=True, scores=None, num_people=1):
-    renderer = SideBySideRenderer(400, 300, num_people=num_people)
+def _render(visible=True, scores=None):
+    renderer = SideBySideRenderer(400, 300)
     frame = np.zeros((300, 400, 3), np.uint8)
     scores = np.ones((1, 17), np.float32) if scores is None else scores
     pose_3d = np.zeros((1, 17, 3), np.float32)
-    composite = renderer(frame, STANDING_2D[None], scores, np.array([visible]), camera_to_world(pose_3d),
-                         np.array([0]))
+    composite = renderer(frame, STANDING_2D[None], scores, np.array([visible]), pose_3d, np.array([0]))
     return renderer, composite
 
 
@@ -70,12 +69,78 @@ def test_3d_panel_scale_is_fixed_between_frames():
 def test_side_view_sees_depth_that_the_front_view_hides():
     front, side = Panel3D(400, azimuth=0, elevation=0), Panel3D(400, azimuth=90, elevation=0)
     pose = np.zeros((2, 3))
-    # Two points that differ only along the video camera's viewing direction.
-    from app.render import SEED_CAMERA_ROTATION, quaternion_rotate
-    forward = quaternion_rotate(SEED_CAMERA_ROTATION, np.array([0.0, 0.0, 1.0]))
-    forward[2] = 0
-    pose[1] = forward / np.linalg.norm(forward) * 0.5
-    front_pixels, _ = front.project(pose)
+    pose[1] = [0.0, 0.5, 0.0]  # half a metre further along the video camera's viewing direction (+y)
+    front_pixels, front_depth = front.project(pose)
     side_pixels, _ = side.project(pose)
-    assert abs(front_pixels[0, 0] - front_pixels[1, 0]) < 1.0
+    assert abs(front_pixels[0, 0] - front_pixels[1, 0]) < 1.0 and front_depth[1] < front_depth[0]
     assert abs(side_pixels[0, 0] - side_pixels[1, 0]) > 50
+    # From the video camera's side, world x is image right.
+    right, _ = front.project(np.array([0.5, 0.0, 0.0]))
+    assert right[0] > front_pixels[0, 0] + 50
+
+
+def test_framing_holds_every_person():
+    world = np.zeros((2, 3, 17, 3))
+    world[0, :, :, 0] = np.linspace(-3, 3, 3)[:, None]  # walks from x = -3 to 3 m
+    world[1, :, :, 1] = 2.0
+    world[1, :, 10, 2] = 1.7
+    valid = np.ones((2, 3), bool)
+    valid[0, 2] = False  # x = 3 m is not seen: not framed
+    bounds = framing(world, valid)
+    np.testing.assert_allclose(bounds, [[-3.3, -0.3, 0.0], [0.3, 2.3, 2.0]], atol=0.1)  # 1 % percentiles
+    panel = Panel3D(400, azimuth=0, elevation=30, bounds=bounds)
+    for point in ([-3.0, 0, 0], [0.0, 2.0, 1.7], [-3.0, 2.0, 0.0]):
+        pixels, _ = panel.project(np.array(point))
+        assert (0 <= pixels).all() and (pixels < 400).all()
+
+
+def test_3d_panel_draws_the_camera_the_legend_labels_and_grey_low_confidence_joints():
+    bounds = np.array([[-2.0, -2.5, 0.0], [2.0, 2.0, 1.8]])
+    plain = Panel3D(300, azimuth=0, elevation=30, bounds=bounds)
+    marked = Panel3D(300, azimuth=0, elevation=30, bounds=bounds, camera_position=np.array([0.0, -2.0, 1.5]),
+                     camera_forward=np.array([0.0, 0.97, -0.26]))
+    apex, _ = marked.project(np.array([0.0, -2.0, 1.5]))
+    x, y = np.round(apex).astype(int)
+    assert (marked.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))[y - 3:y + 4, x - 3:x + 4] < 150).any()
+    assert (plain.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))[y - 3:y + 4, x - 3:x + 4] > 150).all()
+    legend = plain.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))[5:60, 5:40].reshape(-1, 3)
+    for colour in (LEFT_COLOUR, RIGHT_COLOUR, LOW_CONFIDENCE_COLOUR):
+        assert (legend == np.array(colour)).all(-1).any()
+    pose = np.zeros((1, 17, 3))
+    pose[0, :, 2] = np.linspace(0.1, 1.7, 17)
+    pose[0, 13] = [1.0, 0.0, 1.0]  # the left wrist, out to the side
+    scores = np.ones((1, 17))
+    scores[0, 13] = 0.1
+    image = plain.render(pose, np.array([3]), scores, label=True)
+    wrist, _ = plain.project(pose[0, 13])
+    x, y = np.round(wrist).astype(int)
+    ring = image[y - 8:y + 9, x - 8:x + 9].reshape(-1, 3)
+    assert (ring == np.array(LOW_CONFIDENCE_COLOUR)).all(-1).any()
+    assert not (ring == np.array(person_colour(3))).all(-1).any()
+    head, _ = plain.project(pose[0, 10] + [0, 0, 0.15])
+    x, y = np.round(head).astype(int)
+    assert (image[y - 12:y + 3, x - 12:x + 25] == np.array(person_colour(3))).all(-1).any()  # the "#3" label
+    # A camera outside the view: an arrow at the edge towards it instead of the marker.
+    far = Panel3D(300, azimuth=0, elevation=30, bounds=bounds, camera_position=np.array([0.0, -30.0, 1.5]))
+    empty = far.render(np.zeros((0, 17, 3)), np.zeros(0, np.int64))
+    assert (empty[250:300, 100:200] < 150).all(-1).any()  # the arrow and "camera 30.2 m" at the bottom edge
+
+
+def test_grid_spacing_grows_with_the_floor_shown():
+    from app.render import grid_spacing
+    assert [grid_spacing(extent) for extent in (1.2, 3.0, 6.0, 12.0, 40.0)] == [0.25, 0.5, 1.0, 2.0, 10.0]
+
+
+def test_raised_support_points_make_one_surface_per_height():
+    from app.render import FOOTPRINT, support_patches
+    roof = np.array([[0.0, 5.0, 2.0], [1.0, 5.2, 2.05], [0.5, 6.0, 1.98], [0.2, 5.5, 2.0]])
+    step = np.array([[3.0, 4.0, 0.4], [3.2, 4.0, 0.42], [3.1, 4.3, 0.38], [3.0, 4.2, 0.4]])
+    scattered = np.array([[6.0, 6.0, 1.0], [6.0, 6.5, 1.2], [6.5, 6.0, 1.4], [6.0, 6.0, 1.6]])  # depth errors
+    patches = support_patches(np.vstack([roof, step, scattered]))
+    assert len(patches) == 2
+    low, high = sorted(patches, key=lambda patch: patch[0, 2])
+    np.testing.assert_allclose(low[:, 2], 0.4)
+    np.testing.assert_allclose(high[:, 2], 2.0)
+    np.testing.assert_allclose(high[:, :2].min(0), roof[:, :2].min(0) - FOOTPRINT, atol=1e-6)
+    np.testing.assert_allclose(high[:, :2].max(0), roof[:, :2].max(0) + FOOTPRINT, atol=1e-6)
+    assert support_patches(np.zeros((0, 3))) == []

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from lifters.skeleton import (H36M_BONES, camera_to_world, coco_to_h36m, fill_gaps, flip_pose,
-                              normalize_screen_coordinates, quaternion_rotate)
+from lifters.skeleton import coco_to_h36m, fill_gaps, flip_pose, normalize_screen_coordinates, quaternion_rotate
 
 COCO = np.array([
     (13, 10),                                  # nose
@@ -70,18 +69,3 @@ def test_fill_gaps_interpolates_inside_and_holds_edges():
 def test_quaternion_rotation_of_a_quarter_turn_about_z():
     quarter_turn = np.array([np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)])
     np.testing.assert_allclose(quaternion_rotate(quarter_turn, np.array([1.0, 0, 0])), [0, 1, 0], atol=1e-12)
-
-
-def test_camera_to_world_puts_the_lowest_joint_on_the_ground_and_keeps_bone_lengths():
-    rng = np.random.default_rng(0)
-    poses = rng.normal(size=(5, 17, 3)).astype(np.float32)
-    world = camera_to_world(poses)
-    np.testing.assert_allclose(world[..., 2].min(-1), 0, atol=1e-6)
-    for parent, child in H36M_BONES:
-        np.testing.assert_allclose(np.linalg.norm(world[:, child] - world[:, parent], axis=-1),
-                                   np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1), rtol=1e-5)
-    # The seeds' rotation turns the camera's "down" (+y) into world "down" (−z): an upright person stands up.
-    standing = np.zeros((1, 17, 3), np.float32)
-    standing[0, 10, 1] = -1.0  # head above the pelvis in the image
-    world = camera_to_world(standing)
-    assert world[0, 10, 2] > world[0, 0, 2] + 0.8

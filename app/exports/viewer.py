@@ -18,13 +18,13 @@ from app.export import ClipKeypoints
 from app.exports.files import write_text_atomically
 from app.exports.world import world_keypoints, world_trajectory
 from app.render import LEFT_COLOUR, RIGHT_COLOUR, _bone_colour, person_colour
-from lifters.skeleton import H36M_BONES, SEED_CAMERA_ROTATION, quaternion_rotate
+from lifters.skeleton import H36M_BONES
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 GRID_SPACING = 0.5  # metres
 # The initial viewpoint, as the video's 3D panel by default: 20° around the vertical from the video's camera,
 # 12° above the horizon.
-VIEW_AZIMUTH, VIEW_ELEVATION = 20.0, 12.0
+VIEW_AZIMUTH, VIEW_ELEVATION = 20.0, 25.0  # as the video's 3D panel (the CLI's defaults)
 
 
 def _hex(bgr: tuple[int, int, int]) -> str:
@@ -33,13 +33,13 @@ def _hex(bgr: tuple[int, int, int]) -> str:
 
 
 def _view(world: np.ndarray, valid: np.ndarray) -> dict:
-    """Where the camera starts: the video's camera direction (the seeds' rotation), turned by the panel's angles,
+    """Where the camera starts: the video's camera direction (+y of the world frame), turned by the panel's angles,
     far enough to see every detected pose; and the ground grid around them."""
     shown = world[valid] if valid.any() else world.reshape(-1, 17, 3)
     low, high = shown[..., :2].min(axis=(0, 1)), shown[..., :2].max(axis=(0, 1))
     centre = (low + high) / 2
     radius = max(float(np.max(high - low)) / 2, 1.0)
-    forward = quaternion_rotate(SEED_CAMERA_ROTATION, np.array([0.0, 0.0, 1.0]))
+    forward = np.array([0.0, 1.0, 0.0])  # the world frame's camera looks along +y
     azimuth = np.arctan2(-forward[1], -forward[0]) + np.radians(VIEW_AZIMUTH)
     elevation = np.radians(VIEW_ELEVATION)
     eye = [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]

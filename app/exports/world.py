@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from app.export import ClipKeypoints
-from lifters.skeleton import fill_gaps, normalize_screen_coordinates
 
 
 def world_trajectory(clip: ClipKeypoints) -> np.ndarray | None:
@@ -15,25 +14,21 @@ def world_trajectory(clip: ClipKeypoints) -> np.ndarray | None:
 
 
 def world_keypoints(clip: ClipKeypoints) -> np.ndarray:
-    """(P, T, 17, 3) float32 metres in the world frame: z up, the floor at z = 0.
+    """(P, T, 17, 3) float32 metres in the world frame: z up, the floor at z = 0, the camera looking along +y.
 
-    The clip's own world trajectory (``keypoints_3d_world``, where the npz has it) is used as it is. Otherwise the
-    root-relative 3D is placed as the video's 3D panel shows it (``app.pipeline.world_poses``: the seeds' camera
-    rotation, the lowest joint of each pose on the floor, the pelvis above the origin, several people spread
-    sideways by their image position), so the viewer, the BVH, the TRC and the video agree.
+    The clip's own world trajectory (``keypoints_3d_world``) is used as it is; an npz written before the pipeline
+    placed people in the world is placed now, as the pipeline does it (``lifters.world.scene``, focal-length prior),
+    so the viewer, the BVH, the TRC and the video agree.
     """
     world = world_trajectory(clip)
     if world is not None:
         return world
-    # Imported here: the pipeline imports the exports.
-    from app.pipeline import world_poses
-    from app.render import SideBySideRenderer
+    from lifters.world.camera import clip_intrinsics
+    from lifters.world.scene import build_scene
 
-    normalized = np.stack([normalize_screen_coordinates(fill_gaps(clip.keypoints_2d[person], clip.valid[person]),
-                                                        *clip.image_size)
-                           for person in range(clip.num_people)])
-    extent = SideBySideRenderer(*clip.image_size, num_people=clip.num_people).panel_3d.extent
-    return world_poses(clip.keypoints_3d, normalized, spread=extent * 0.8)
+    scene = build_scene(clip.keypoints_3d, clip.keypoints_2d, clip.scores_2d, clip.valid,
+                        clip_intrinsics(clip.image_size), clip.fps)
+    return np.asarray(scene.keypoints_world, np.float32)
 
 
 # Rows: the Y-up axes in world (z-up) coordinates. BVH: x stays, y is up, z points towards -y of the world, which
