@@ -11,7 +11,7 @@ import contextlib
 import time
 import warnings
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -27,7 +27,6 @@ from app.render import SideBySideRenderer, framing
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
 from detectors.base import PoseTracks
-from detectors.face_cue import FaceCue
 from detectors.flip_correction import correct_left_right_flips
 from detectors.tracking import assemble_tracks
 from lifters.api import Track2D
@@ -147,24 +146,19 @@ def _progress_bar(options: RunOptions, iterable, total: int | None, description:
 
 
 def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
-    """The 2D stage over a whole clip: keypoints, face cue, tracking → (tracks before flip correction, (W, H) px)."""
+    """The 2D stage over a whole clip: keypoints, tracking → (tracks before flip correction, (W, H) px)."""
     estimator = build_pose_estimator(options.detector, options.pose2d, options.max_people, options.device)
-    face_cue = FaceCue()
     frame_poses, image_size = [], None
     try:
         progress = _progress_bar(options, None, reader.header_frame_count or None, f"2D  {reader.path.name}")
         for batch in _batches(timer.timed_iter("decode", reader), BATCH_FRAMES):
             image_size = image_size or (batch[0].shape[1], batch[0].shape[0])
             with timer("2d"):
-                batch_poses = estimator(batch)
-            with timer("face"):
-                frame_poses.extend(replace(poses, face_visible=face_cue(frame, poses.keypoints))
-                                   for frame, poses in zip(batch, batch_poses))
+                frame_poses.extend(estimator(batch))
             progress.update(len(batch))
         progress.close()
     finally:
         estimator.close()
-        face_cue.close()
     if not frame_poses:
         raise InputError(f"{reader.path}: no decodable frames")
     with timer("2d"):
@@ -175,9 +169,10 @@ def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -
     return tracks, image_size
 
 
-def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, image_size: tuple[int, int]
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """→ H36M keypoints_2d (P, T, 17, 2) px, scores (P, T, 17), normalised filled 2D (P, T, 17, 2), 3D (P, T, 17, 3)."""
+def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, image_size: tuple[int, int],
+                fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tracks of a clip at ``fps`` frames/s → H36M keypoints_2d (P, T, 17, 2) px, scores (P, T, 17), normalised
+    filled 2D (P, T, 17, 2), 3D (P, T, 17, 3)."""
     keypoints_2d, scores_2d = coco_to_h36m(tracks.keypoints, tracks.scores)
     keypoints_2d[~tracks.valid] = 0.0
     scores_2d[~tracks.valid] = 0.0
@@ -190,7 +185,7 @@ def lift_people(lifter: Callable[[Track2D], np.ndarray], tracks: PoseTracks, ima
         if tracks.world_keypoints is not None:  # NaN where the detector alone saw the person: interpolated too
             world_valid = valid & np.isfinite(tracks.world_keypoints[person]).all(axis=(1, 2))
             world = fill_gaps(tracks.world_keypoints[person], world_valid)
-        keypoints_3d[person] = lifter(Track2D(normalized[person], scores_2d[person], world))
+        keypoints_3d[person] = lifter(Track2D(normalized[person], scores_2d[person], world, fps))
     return keypoints_2d, scores_2d, normalized, keypoints_3d
 
 
@@ -238,7 +233,8 @@ class Pipeline:
             tracks, flip_corrected_frames = correct_left_right_flips(tracks)
         num_frames = tracks.num_frames
         with timer("lift"):
-            keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size)
+            keypoints_2d, scores_2d, normalized, keypoints_3d = lift_people(self.lifter, tracks, image_size,
+                                                                            reader.fps)
         check_finite(keypoints_3d, self.lifter.name, reader.path)
         with timer("world"):
             camera = clip_intrinsics(image_size, self.options.focal_px, reader.path)

@@ -112,19 +112,22 @@ class JobRunner:
         while (job := self._queue.get()) is not None:
             start = time.perf_counter()
             job.state, job.stage = "running", "loading the models"
+            error_message = None
             try:
                 self._run_video(job)
             except (InputError, ValueError) as error:
-                job.state, job.error = "failed", str(error)
+                error_message = str(error)
             except Exception as error:  # the page must hear of every failure, and the worker must go on
-                job.state, job.error = "failed", f"unexpected failure ({type(error).__name__}: {error})"
+                error_message = f"unexpected failure ({type(error).__name__}: {error})"
+            # The upload goes before the state changes: a client that sees the job finished sees it gone.
+            shutil.rmtree(job.input_path.parent, ignore_errors=True)
+            job.seconds = round(time.perf_counter() - start, 1)
+            if error_message is not None:
+                job.state, job.error = "failed", error_message
             else:
                 job.files = sorted(path.name for path in job.output_folder.iterdir()
                                    if path.is_file() and not path.name.startswith("."))
                 job.state, job.stage = "done", "done"
-            finally:
-                job.seconds = round(time.perf_counter() - start, 1)
-                shutil.rmtree(job.input_path.parent, ignore_errors=True)
 
 
 def pipeline_runner(device: str | None = None) -> Callable[[Job], None]:

@@ -1,21 +1,20 @@
-"""Left/right flip correction on real clips: what it relabels with and without the face cue, checked on the dancer.
+"""Left/right flip correction on real clips: what it relabels, with and without its twist cue, checked on the dancer.
 
     .venv/bin/python benchmarks/flip_check.py [videos ...] [--sheet out.png --frames 206,214,...]
     (default videos: videos/sports2d_demo.mp4 and ../shared/media/*.avi)
 
-Per clip the 2D stage runs once (the CLI's defaults, one person). Printed, as markdown: per clip, the frames that
-flip correction relabels without the face cue (``face_visible`` dropped) and with it, and the stretches the face
-cue changes; then, for dancer.avi, the glove check. The dancer wears a red glove on her LEFT hand. A colour
-threshold finds it (the largest saturated red blob of at least 20 px); a frame is judged where one wrist keypoint is
-under half as far from the glove as the other, and counts as an arm swap when that wrist is labelled right.
-``--sheet`` draws the first video's ``--frames`` as the demo does (Human3.6M-17; left limbs blue, right red), as
-detected (top) and corrected (bottom).
+Per clip the 2D stage runs once (the CLI's defaults). Printed, as markdown: per clip and person, the frames that
+flip correction relabels by motion alone (``twist_weight=0``) and with the twist cue (the default), and the
+stretches the twist cue changes; then, for dancer.avi, the glove check (on its person #0, the dancer). The dancer
+wears a red glove on her LEFT hand. A colour threshold finds it (the largest saturated red blob of at least 20 px);
+a frame is judged where one wrist keypoint is under half as far from the glove as the other, and counts as an arm
+swap when that wrist is labelled right. ``--sheet`` draws the first video's person #0 in ``--frames`` as the demo
+does (Human3.6M-17; left limbs blue, right red), as detected (top) and corrected (bottom).
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -99,28 +98,29 @@ def main() -> None:
     parser.add_argument("--frames", default="", help="comma-separated frame indices for --sheet")
     args = parser.parse_args()
     options = RunOptions(output_dir=ROOT / "output", progress=False)
-    print("| clip (frames with a person) | relabelled, no face cue | relabelled, with face cue "
-          "| stretches the face cue changes |")
+    print("| clip, person (frames with them) | relabelled, motion alone | relabelled, motion and twist (default) "
+          "| stretches the twist cue changes |")
     print("|---|---|---|---|")
     glove_rows = []
     for number, video in enumerate(args.videos):
         raw, _ = detect_people(VideoReader(video), options, StageTimer())
-        without_faces, _ = correct_left_right_flips(replace(raw, face_visible=None))
-        with_faces, _ = correct_left_right_flips(raw)
-        before = relabelled_frames(raw.keypoints[0], without_faces.keypoints[0])
-        after = relabelled_frames(raw.keypoints[0], with_faces.keypoints[0])
-        changed = relabelled_frames(without_faces.keypoints[0], with_faces.keypoints[0])
-        print(f"| {video.name} ({int(raw.valid[0].sum())}) | {len(before)}: {stretches(before)} "
-              f"| {len(after)}: {stretches(after)} | {stretches(changed)} |")
+        motion_only, _ = correct_left_right_flips(raw, twist_weight=0.0)
+        default, _ = correct_left_right_flips(raw)
+        for person in range(raw.num_people):
+            by_motion = relabelled_frames(raw.keypoints[person], motion_only.keypoints[person])
+            by_default = relabelled_frames(raw.keypoints[person], default.keypoints[person])
+            changed = relabelled_frames(motion_only.keypoints[person], default.keypoints[person])
+            print(f"| {video.name} #{person} ({int(raw.valid[person].sum())}) | {len(by_motion)}: "
+                  f"{stretches(by_motion)} | {len(by_default)}: {stretches(by_default)} | {stretches(changed)} |")
         if video.name == "dancer.avi":
             glove = glove_centres(video)
-            for name, tracks in (("as detected", raw), ("corrected, no face cue", without_faces),
-                                 ("corrected, with face cue", with_faces)):
+            for name, tracks in (("as detected", raw), ("corrected, motion alone", motion_only),
+                                 ("corrected, motion and twist", default)):
                 judged, swaps = glove_arm_swaps(tracks.keypoints[0], tracks.valid[0], glove)
                 glove_rows.append(f"| {name} | {judged} | {len(swaps)}: {stretches(swaps)} |")
         if number == 0 and args.sheet:
             draw_sheet(args.sheet, video, [int(f) for f in args.frames.split(",")], raw.keypoints[0],
-                       with_faces.keypoints[0])
+                       default.keypoints[0])
     if glove_rows:
         print("\n| dancer.avi, 2D labels | frames judged by the glove | arm swaps (right wrist on the left glove) |")
         print("|---|---|---|")

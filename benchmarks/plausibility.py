@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/plausibility.py [videos ...]   (default: ../shared/media/* and videos/sports2d_demo.mp4)
 
-Per clip the 2D stage runs once (the CLI's defaults, one person); each lifter then lifts the same tracks. The rows
-'blazepose3d, no flip fix' lift the 2D stage's output before left/right flip correction, to show what it changes;
-'BlazePose world, raw' is BlazePose's per-frame 3D as it comes (no flip fix, smoothing or bone lengths).
+Per clip the 2D stage runs once (the CLI's defaults; person #0, the most prominent, is measured); each lifter then
+lifts the same tracks. The rows 'blazepose3d, no flip fix' lift the 2D stage's output before left/right flip
+correction, to show what it changes; 'BlazePose world, raw' is BlazePose's per-frame 3D as it comes (no flip fix,
+no smoothing).
 Metrics, over the frames where the person was detected (poses (T, 17, 3) metres, H36M-17):
 - bone CV: per-bone length variation over time, std / mean in %, mean and worst over the 16 bones;
 - L/R asym.: |left − right| / mean length of the 4 paired limb bones (upper arm, forearm, thigh, shin), %;
@@ -30,8 +31,8 @@ from app.pipeline import RunOptions, StageTimer, detect_people, lift_people  # n
 from app.video_io import VideoReader  # noqa: E402
 from detectors.flip_correction import correct_left_right_flips  # noqa: E402
 from lifters.api import load_lifter  # noqa: E402
-from lifters.blazepose3d import bone_lengths, coco_world_to_h36m  # noqa: E402
-from lifters.skeleton import H36M_BONES  # noqa: E402
+from lifters.blazepose3d import coco_world_to_h36m  # noqa: E402
+from lifters.skeleton import H36M_BONES, bone_lengths  # noqa: E402
 
 SHARED_MEDIA = ROOT.parent / "shared" / "media"
 # The sample clip is the same file as ../shared/media/sports2d_demo.mp4, so it is measured once.
@@ -126,7 +127,7 @@ def main() -> None:
         runs.append(("blazepose3d, no flip fix", lifters["blazepose3d"], raw_tracks))
         runs.append(("BlazePose world, raw", lambda track: coco_world_to_h36m(track.world_keypoints), raw_tracks))
         for name, lifter, lifted_tracks in runs:
-            _, _, normalized, poses = lift_people(lifter, lifted_tracks, image_size)
+            _, _, normalized, poses = lift_people(lifter, lifted_tracks, image_size, reader.fps)
             row = metrics(poses[0], normalized[0], lifted_tracks.valid[0], reader.fps)
             if columns is None:
                 columns = list(row)

@@ -8,8 +8,7 @@ Sources of the 2D and the root-relative 3D (the same for every row of a view):
   COCO-17 as ``detectors.blazepose`` does), then the pipeline's flip correction and blazepose3d lifter;
 - ``pipeline``: the demo's own 2D stage on each view's video (the CLI's defaults: everyone on screen, the
   bystanders of cam01 and cam02 included) and the lifter ``auto`` picks for it.
-``--without-face-cue`` runs the pipeline source's flip correction without its face cue, which relabels whole
-views of this set (issue 10). Each view is then placed in the world twice by ``lifters.world.build_scene``: with the focal-length prior (no
+Each view is then placed in the world twice by ``lifters.world.build_scene``: with the focal-length prior (no
 calibration, as the CLI runs) and with the true focal length (the calibration's fx), and for foot sliding once more
 without the contact step. Tracks are matched to the GT people by their median 2D distance to ``gt_kp2d``.
 
@@ -26,7 +25,6 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -67,16 +65,16 @@ def baseline_inputs(gt, view: int, lifter):
                         np.arange(len(valid)), world)
     tracks, _ = correct_left_right_flips(tracks)
     image_size = tuple(int(v) for v in gt["image_size"][view])
-    keypoints_2d, scores_2d, _, keypoints_3d = lift_people(lifter, tracks, image_size)
+    keypoints_2d, scores_2d, _, keypoints_3d = lift_people(lifter, tracks, image_size, float(gt["fps"]))
     return keypoints_2d, scores_2d, tracks.valid, keypoints_3d, image_size
 
 
-def pipeline_inputs(video: Path, lifter, options: RunOptions, face_cue: bool = True):
-    """The demo's own 2D stage and lifter on one video → as ``baseline_inputs``. face_cue: False drops the flip
-    correction's face cue (which mirrors whole eval views, issue 10)."""
-    tracks, image_size = detect_people(VideoReader(video), options, StageTimer())
-    tracks, _ = correct_left_right_flips(tracks if face_cue else replace(tracks, face_visible=None))
-    keypoints_2d, scores_2d, _, keypoints_3d = lift_people(lifter, tracks, image_size)
+def pipeline_inputs(video: Path, lifter, options: RunOptions):
+    """The demo's own 2D stage and lifter on one video → as ``baseline_inputs``."""
+    reader = VideoReader(video)
+    tracks, image_size = detect_people(reader, options, StageTimer())
+    tracks, _ = correct_left_right_flips(tracks)
+    keypoints_2d, scores_2d, _, keypoints_3d = lift_people(lifter, tracks, image_size, reader.fps)
     return keypoints_2d, scores_2d, tracks.valid, keypoints_3d, image_size
 
 
@@ -272,8 +270,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--source", choices=("baseline", "pipeline"), default="baseline")
     parser.add_argument("--gt", type=Path, default=DEFAULT_GT)
-    parser.add_argument("--without-face-cue", action="store_true",
-                        help="pipeline source: flip correction without its face cue (as issue 10 decided)")
     parser.add_argument("--sheet", type=Path, help="also draw frame --frame of every view as the demo does (PNG)")
     parser.add_argument("--frame", type=int, default=50)
     args = parser.parse_args()
@@ -287,10 +283,8 @@ def main() -> None:
         options = RunOptions(output_dir=ROOT / "output", progress=False)
         lifter = load_lifter(auto_lifter_spec(*choose_models("auto", "auto", options.max_people)), None)
         media = args.gt.parent / "media"
-        inputs = [pipeline_inputs(media / f"{name}.mp4", lifter, options, not args.without_face_cue)
-                  for name in names]
-    print(f"source: {args.source}{', flip correction without the face cue' if args.without_face_cue else ''}, "
-          f"lifter: {lifter.description}\n")
+        inputs = [pipeline_inputs(media / f"{name}.mp4", lifter, options) for name in names]
+    print(f"source: {args.source}, lifter: {lifter.description}\n")
     print("| view | focal (px) | person | frames | root error mm | % of distance | % scale-aligned | size factor "
           "| sliding cm/frame, without → with contact step | contact frames % |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -38,8 +38,6 @@ class FramePoses:
     world_keypoints: (N, 17, 3) float32 metres, COCO-17, from models that predict 3D themselves
         (BlazePose's world landmarks: hip-centred, x right, y down, z away from the camera); None otherwise, NaN for
         people whose keypoints came from a detector without 3D in that frame (``detectors.follow``).
-    face_visible: (N,) bool, True where a face detector saw a face at the person's head (``detectors.face_cue``);
-        None when not looked for.
     track_ids: (N,) int64 person ids, from 2D stages that follow people themselves (``detectors.follow``);
         None when the stage finds people frame by frame (then ``detectors.tracking`` links them).
     """
@@ -49,7 +47,6 @@ class FramePoses:
     keypoints: np.ndarray
     scores: np.ndarray
     world_keypoints: np.ndarray | None = None
-    face_visible: np.ndarray | None = None
     track_ids: np.ndarray | None = None
 
     @classmethod
@@ -75,7 +72,6 @@ class PoseTracks:
     valid: (P, T) bool, True where the person was detected in that frame.
     track_ids: (P,) int64, stable ids (also the colour index when rendering).
     world_keypoints: (P, T, 17, 3) float32 metres or None (see ``FramePoses``).
-    face_visible: (P, T) bool or None (see ``FramePoses``); False where absent.
     """
 
     keypoints: np.ndarray
@@ -84,7 +80,6 @@ class PoseTracks:
     valid: np.ndarray
     track_ids: np.ndarray
     world_keypoints: np.ndarray | None = None
-    face_visible: np.ndarray | None = None
 
     @property
     def num_people(self) -> int:

@@ -186,6 +186,10 @@ def choose_people(frames: list[FramePoses], people: dict[int, dict[int, int]], m
     return ranked if max_people is None else ranked[:max_people]
 
 
+def _has_world(frame: FramePoses, detection: int) -> bool:
+    return frame.world_keypoints is not None and bool(np.isfinite(frame.world_keypoints[detection]).all())
+
+
 def assemble_tracks(frames: list[FramePoses], min_frames: int = 5, max_people: int | None = None,
                     tracker: ByteTracker | None = None) -> PoseTracks:
     """Per-frame people → ``PoseTracks`` of the people ``choose_people`` keeps, T = len(frames).
@@ -197,6 +201,10 @@ def assemble_tracks(frames: list[FramePoses], min_frames: int = 5, max_people: i
     if max_people is not None and max_people < 1:
         raise ValueError(f"max_people must be at least 1, got {max_people}")
     people = link_detections(frames, tracker)
+    has_world = any(frame.world_keypoints is not None for frame in frames)
+    if has_world:  # the landmark model never saw them (only the detector did): no 3D to lift, so not shown
+        people = {track_id: seen for track_id, seen in people.items()
+                  if any(_has_world(frames[index], detection) for index, detection in seen.items())}
     chosen = [people[track_id] for track_id in choose_people(frames, people, min_frames, max_people)]
 
     num_people, num_frames = len(chosen), len(frames)
@@ -204,10 +212,7 @@ def assemble_tracks(frames: list[FramePoses], min_frames: int = 5, max_people: i
     scores = np.zeros((num_people, num_frames, NUM_COCO_JOINTS), np.float32)
     boxes = np.zeros((num_people, num_frames, 4), np.float32)
     valid = np.zeros((num_people, num_frames), bool)
-    has_world = any(frame.world_keypoints is not None for frame in frames)
     world = np.zeros((num_people, num_frames, NUM_COCO_JOINTS, 3), np.float32) if has_world else None
-    has_faces = any(frame.face_visible is not None for frame in frames)
-    face_visible = np.zeros((num_people, num_frames), bool) if has_faces else None
     for person, detections in enumerate(chosen):
         for index, detection in detections.items():
             frame = frames[index]
@@ -215,6 +220,4 @@ def assemble_tracks(frames: list[FramePoses], min_frames: int = 5, max_people: i
             boxes[person, index], valid[person, index] = frame.boxes[detection], True
             if world is not None and frame.world_keypoints is not None:
                 world[person, index] = frame.world_keypoints[detection]
-            if face_visible is not None and frame.face_visible is not None:
-                face_visible[person, index] = frame.face_visible[detection]
-    return PoseTracks(keypoints, scores, boxes, valid, np.arange(num_people, dtype=np.int64), world, face_visible)
+    return PoseTracks(keypoints, scores, boxes, valid, np.arange(num_people, dtype=np.int64), world)

@@ -34,11 +34,13 @@ class Track2D:
     keypoints_2d: (T, 17, 2) float32, H36M-17, normalised screen coordinates (gaps already interpolated).
     scores: (T, 17) float32 confidences, 0 where the person was not detected.
     world_keypoints: (T, 17, 3) float32 metres from 2D models that predict 3D themselves, else None.
+    fps: the clip's frame rate (frames per second), for lifters that filter in time (blazepose3d); None if unknown.
     """
 
     keypoints_2d: np.ndarray
     scores: np.ndarray
     world_keypoints: np.ndarray | None = None
+    fps: float | None = None
 
 
 class NetworkLifter:

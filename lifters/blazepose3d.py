@@ -1,12 +1,13 @@
-"""BlazePose's own 3D as a lifter: its world landmarks mapped to Human3.6M-17 and made temporally consistent.
+"""BlazePose's own 3D as a lifter: its world landmarks mapped to Human3.6M-17 and smoothed in time.
 
 BlazePose predicts per-frame metric 3D (``pose_world_landmarks``, trained by its authors on real data) in axes
 aligned with the camera (x right, y down, z away from the camera) with the hip centre at the origin — the lifters'
-output frame already. Per frame it is jittery and its bone lengths breathe, so over the whole clip we
-1. smooth every joint with a zero-phase low-pass filter (forward-backward Butterworth: no lag, offline),
-2. hold each bone at one length: the clip's median length, averaged between the left and right sides, rescaling
-   each bone along its direction from the pelvis outwards.
-Left/right swaps are corrected before this, in the 2D stage (``detectors.flip_correction``).
+output frame already. Per frame it is jittery, so over the whole clip every joint is smoothed by a zero-phase
+low-pass filter (forward-backward Butterworth: no lag, offline) at 6 Hz, the usual cutoff for human motion
+(Winter's biomechanics; Pose2Sim's default), whatever the frame rate. Left/right swaps are corrected before this,
+in the 2D stage (``detectors.flip_correction``). Measured on real multi-view ground truth (BENCHMARKS.md, "3D
+accuracy"): holding every bone at its clip median length as well (issue 3) made no difference on average and made
+some views worse than BlazePose's raw 3D, so bone lengths are left as BlazePose gives them.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.signal import butter, filtfilt
 
-from lifters.skeleton import H36M_BONES, H36M_LEFT, H36M_RIGHT, NUM_H36M_JOINTS
+from lifters.skeleton import NUM_H36M_JOINTS
 
 # COCO-17 indices.
 NOSE, EYES, EARS = 0, [1, 2], [3, 4]
@@ -23,14 +24,12 @@ SHOULDERS, HIPS = [5, 6], [11, 12]
 # H36M-17 limb joints copied from COCO-17: h36m[_H36M_LIMBS] = coco[_COCO_LIMBS].
 _H36M_LIMBS = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]
 _COCO_LIMBS = [12, 14, 16, 11, 13, 15, 5, 7, 9, 6, 8, 10]
-# A bone's left/right counterpart (by child joint), for symmetric lengths.
-_MIRROR_CHILD = dict(zip(H36M_LEFT + H36M_RIGHT, H36M_RIGHT + H36M_LEFT))
 
 if TYPE_CHECKING:  # lifters.api imports this module to offer it
     from lifters.api import Track2D
 
-DEFAULT_CUTOFF = 0.2  # cycles per frame: 6 Hz at 30 fps, 5 Hz at 25 fps (Nyquist is 0.5)
-EDGE_PADDING = 30     # frames of odd reflection at each end, so the filter's start-up transient dies out
+CUTOFF_HZ = 6.0    # smoothing cutoff, cycles per second
+EDGE_PADDING = 30  # frames of odd reflection at each end, so the filter's start-up transient dies out
 
 
 def coco_world_to_h36m(world: np.ndarray) -> np.ndarray:
@@ -55,7 +54,7 @@ def coco_world_to_h36m(world: np.ndarray) -> np.ndarray:
     return h36m - h36m[..., :1, :]
 
 
-def smooth_zero_phase(sequence: np.ndarray, cutoff: float = DEFAULT_CUTOFF) -> np.ndarray:
+def smooth_zero_phase(sequence: np.ndarray, cutoff: float) -> np.ndarray:
     """Low-pass (T, ...) along time, forward and backward (2nd-order Butterworth each way): no phase lag.
 
     cutoff: cycles per frame, in (0, 0.5). Linear motion passes unchanged. Clips too short to filter are returned as is.
@@ -69,55 +68,30 @@ def smooth_zero_phase(sequence: np.ndarray, cutoff: float = DEFAULT_CUTOFF) -> n
     return filtfilt(b, a, sequence, axis=0, padlen=min(EDGE_PADDING, len(sequence) - 1))
 
 
-def bone_lengths(poses: np.ndarray) -> np.ndarray:
-    """(T, 17, 3) → (T, 16) length of each bone of ``H36M_BONES``."""
-    parents, children = zip(*H36M_BONES)
-    return np.linalg.norm(poses[:, list(children)] - poses[:, list(parents)], axis=-1)
-
-
-def hold_bone_lengths(poses: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Rescale every bone of (T, 17, 3) poses to ``lengths`` (16,) along its own direction, from the pelvis out.
-
-    A bone of zero length keeps zero length (its direction is unknown).
-    """
-    poses = np.asarray(poses, np.float64)
-    fixed = np.zeros_like(poses)
-    fixed[:, 0] = poses[:, 0]
-    for (parent, child), length in zip(H36M_BONES, lengths):  # parents come before children in H36M order
-        vector = poses[:, child] - poses[:, parent]
-        norm = np.linalg.norm(vector, axis=-1, keepdims=True)
-        fixed[:, child] = fixed[:, parent] + vector / np.maximum(norm, 1e-12) * length
-    return fixed
-
-
-def symmetric_median_lengths(poses: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """(16,) the median length of each bone over ``frames`` (bool (T,)), averaged with its left/right twin."""
-    medians = np.median(bone_lengths(poses[frames]), axis=0)
-    by_child = {child: index for index, (_, child) in enumerate(H36M_BONES)}
-    return np.array([(medians[index] + medians[by_child[_MIRROR_CHILD.get(child, child)]]) / 2
-                     for index, (_, child) in enumerate(H36M_BONES)])
-
-
 class BlazePose3DLifter:
-    """``Track2D`` with BlazePose world keypoints → (T, 17, 3) float32 metres, H36M-17, camera frame, pelvis at 0.
+    """``Track2D`` with BlazePose world keypoints and the clip's fps → (T, 17, 3) float32 metres, H36M-17, camera
+    frame, pelvis at 0.
 
-    cutoff: the smoothing filter's cutoff in cycles per frame (see ``smooth_zero_phase``).
+    cutoff_hz: the smoothing filter's cutoff in cycles per second; at frame rates up to twice that, nothing is
+    filtered (every frequency the clip holds is below the cutoff).
     """
 
-    description = "BlazePose 3D (world landmarks, smoothed, constant bone lengths)"
+    description = "BlazePose 3D (world landmarks, smoothed)"
     name = "blazepose3d"  # as --lifter takes it
 
-    def __init__(self, cutoff: float = DEFAULT_CUTOFF):
-        self.cutoff = cutoff
+    def __init__(self, cutoff_hz: float = CUTOFF_HZ):
+        self.cutoff_hz = cutoff_hz
 
     def __call__(self, track: Track2D) -> np.ndarray:
         if track.world_keypoints is None:
             raise ValueError("the blazepose3d lifter needs BlazePose's 3D world keypoints: use --pose2d blazepose")
+        if track.fps is None or not track.fps > 0:
+            raise ValueError(f"the blazepose3d lifter needs the clip's frame rate, got {track.fps}")
         world = np.asarray(track.world_keypoints)
         if world.ndim != 3 or world.shape[1:] != (17, 3):
             raise ValueError(f"world keypoints must be (T, 17, 3) COCO-17 metres, got {world.shape}")
-        poses = smooth_zero_phase(coco_world_to_h36m(world), self.cutoff)
-        detected = np.asarray(track.scores).max(-1) > 0
-        lengths = symmetric_median_lengths(poses, detected if detected.any() else np.ones(len(poses), bool))
-        fixed = hold_bone_lengths(poses, lengths)
-        return (fixed - fixed[:, :1]).astype(np.float32)
+        poses = coco_world_to_h36m(world)
+        cutoff = self.cutoff_hz / track.fps  # cycles per frame
+        if cutoff < 0.5:
+            poses = smooth_zero_phase(poses, cutoff)
+        return (poses - poses[:, :1]).astype(np.float32)

@@ -53,6 +53,12 @@ def coco_to_h36m(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray,
     return h36m, h36m_scores
 
 
+def bone_lengths(poses: np.ndarray) -> np.ndarray:
+    """(T, 17, 3) H36M-17 poses → (T, 16) length of each bone of ``H36M_BONES``."""
+    parents, children = zip(*H36M_BONES)
+    return np.linalg.norm(poses[:, list(children)] - poses[:, list(parents)], axis=-1)
+
+
 def normalize_screen_coordinates(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
     """Pixels → the lifters' input units: x ∈ [0, w] ↦ [-1, 1], y ∈ [0, h] ↦ [-h/w, h/w] (both divided by w)."""
     keypoints = np.asarray(keypoints)

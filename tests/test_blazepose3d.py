@@ -1,9 +1,9 @@
-"""The blazepose3d lifter: joint mapping, constant bone lengths, zero-lag smoothing, errors."""
+"""The blazepose3d lifter: joint mapping, zero-lag smoothing at 6 Hz whatever the frame rate, errors."""
 import numpy as np
 import pytest
 
 from lifters.api import Track2D
-from lifters.blazepose3d import BlazePose3DLifter, bone_lengths, coco_world_to_h36m, smooth_zero_phase
+from lifters.blazepose3d import BlazePose3DLifter, coco_world_to_h36m, smooth_zero_phase
 
 # One upright COCO-17 world pose (metres, x right, y down, z away from the camera), facing the camera.
 COCO_WORLD = np.array([
@@ -40,35 +40,72 @@ def jittery_clip(num_frames: int = 60) -> np.ndarray:
     return clip + rng.normal(0, 0.01, clip.shape)
 
 
-def test_bone_lengths_are_constant_and_left_right_symmetric():
+def test_lifted_clip_is_the_mapped_world_smoothed_at_6_hz_pelvis_at_zero():
     clip = jittery_clip()
-    poses = BlazePose3DLifter()(Track2D(np.zeros((60, 17, 2), np.float32), np.ones((60, 17), np.float32), clip))
+    poses = BlazePose3DLifter()(Track2D(np.zeros((60, 17, 2), np.float32), np.ones((60, 17), np.float32), clip, 30.0))
     assert poses.shape == (60, 17, 3) and poses.dtype == np.float32
+    expected = smooth_zero_phase(coco_world_to_h36m(clip), 6.0 / 30.0)
+    np.testing.assert_allclose(poses, expected - expected[:, :1], atol=1e-6)
     np.testing.assert_allclose(poses[:, 0], 0, atol=1e-7)
-    lengths = bone_lengths(poses.astype(np.float64))
-    np.testing.assert_allclose(lengths, np.broadcast_to(lengths[0], lengths.shape), rtol=1e-5)
-    # Bones in H36M_BONES order: 0-2 right leg, 3-5 left leg, 12-14 left arm, 13-15 right arm (by child joint).
-    np.testing.assert_allclose(lengths[0, [0, 1, 2]], lengths[0, [3, 4, 5]], rtol=1e-5)
-    np.testing.assert_allclose(lengths[0, [10, 11, 12]], lengths[0, [13, 14, 15]], rtol=1e-5)
-    # The held femur length is the median of the raw ones (≈ 0.45 m here, the clip breathes around 1.0×).
-    assert lengths[0, 1] == pytest.approx(0.4501, abs=0.01)
 
 
 def test_smoothing_has_no_lag():
     ramp = np.linspace(0.0, 3.0, 50)[:, None]
-    np.testing.assert_allclose(smooth_zero_phase(ramp), ramp, atol=1e-9)
+    np.testing.assert_allclose(smooth_zero_phase(ramp, 0.2), ramp, atol=1e-9)
     frames = np.arange(200)
     wave = np.sin(2 * np.pi * frames / 50) + np.random.default_rng(1).normal(0, 0.05, 200)
-    smoothed = smooth_zero_phase(wave)
+    smoothed = smooth_zero_phase(wave, 0.2)
     assert np.argmax(smoothed[:50]) == np.argmax(np.sin(2 * np.pi * frames[:50] / 50)) == 12
     assert np.std(np.diff(smoothed, 2)) < np.std(np.diff(wave, 2)) / 5  # the jitter is gone
 
 
+def forearm_angle(poses: np.ndarray) -> np.ndarray:
+    """(T,) angle (radians) in the image plane of the left forearm (H36M elbow 12 → wrist 13) of (T, 17, 3) poses."""
+    forearm = poses[:, 13] - poses[:, 12]
+    return np.arctan2(forearm[:, 1], forearm[:, 0])
+
+
+def waving_clip(fps: float, seconds: float = 4.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A still pose waving its left forearm about the elbow (bone lengths constant): its angle swings at 1 Hz with a
+    12 Hz tremor on top. → (world clip (T, 17, 3) COCO-17, slow angle (T,), full angle (T,)), sampled at ``fps``."""
+    time = np.arange(int(seconds * fps)) / fps
+    slow = 1.2 + 0.5 * np.sin(2 * np.pi * time)
+    angle = slow + 0.1 * np.sin(2 * np.pi * 12 * time)
+    clip = np.repeat(COCO_WORLD[None], len(time), 0)
+    radius = np.linalg.norm(COCO_WORLD[9, :2] - COCO_WORLD[7, :2])
+    clip[:, 9, 0] = COCO_WORLD[7, 0] + radius * np.cos(angle)
+    clip[:, 9, 1] = COCO_WORLD[7, 1] + radius * np.sin(angle)
+    return clip, slow, angle
+
+
+def lift(clip: np.ndarray, fps: float) -> np.ndarray:
+    frames = len(clip)
+    return BlazePose3DLifter()(Track2D(np.zeros((frames, 17, 2), np.float32), np.ones((frames, 17), np.float32),
+                                       clip, fps)).astype(np.float64)
+
+
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_the_smoothing_cutoff_is_in_hertz_whatever_the_frame_rate(fps):
+    # 6 Hz: the 1 Hz swing passes, the 12 Hz tremor (0.1 rad) is cut to under a fifth, at 30 and 60 frames/s alike.
+    clip, slow, angle = waving_clip(fps)
+    inner = slice(int(fps), -int(fps))  # away from the clip's ends
+    lifted = forearm_angle(lift(clip, fps))
+    assert np.abs(lifted - slow)[inner].max() < 0.02
+    assert np.abs(lifted - angle)[inner].max() > 0.08
+
+
+def test_no_smoothing_at_frame_rates_up_to_twice_the_cutoff():
+    clip, _, angle = waving_clip(10.0)
+    np.testing.assert_allclose(forearm_angle(lift(clip, 10.0)), angle, atol=1e-6)
+
+
 def test_short_clips_and_errors():
     one = BlazePose3DLifter()(Track2D(np.zeros((1, 17, 2), np.float32), np.ones((1, 17), np.float32),
-                                      COCO_WORLD[None]))
+                                      COCO_WORLD[None], 30.0))
     np.testing.assert_allclose(one[0], coco_world_to_h36m(COCO_WORLD), atol=1e-6)
     with pytest.raises(ValueError, match="needs BlazePose's 3D world keypoints: use --pose2d blazepose"):
-        BlazePose3DLifter()(Track2D(np.zeros((5, 17, 2), np.float32), np.ones((5, 17), np.float32)))
+        BlazePose3DLifter()(Track2D(np.zeros((5, 17, 2), np.float32), np.ones((5, 17), np.float32), fps=30.0))
+    with pytest.raises(ValueError, match="needs the clip's frame rate, got None"):
+        BlazePose3DLifter()(Track2D(np.zeros((1, 17, 2), np.float32), np.ones((1, 17), np.float32), COCO_WORLD[None]))
     with pytest.raises(ValueError, match="cutoff must be in"):
         smooth_zero_phase(np.zeros((10, 3)), cutoff=0.5)

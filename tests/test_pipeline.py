@@ -123,11 +123,12 @@ def test_lifter_gets_interpolated_2d_with_zero_confidence_in_gaps():
     scores = np.where(valid[..., None], 0.9, 0.0).astype(np.float32) * np.ones((1, 5, 17), np.float32)
     tracks = PoseTracks(keypoints, scores, np.zeros((1, 5, 4), np.float32), valid, np.zeros(1, np.int64))
     lifter = _RecordingLifter()
-    lift_people(lifter, tracks, (400, 400))
+    lift_people(lifter, tracks, (400, 400), 25.0)
     track = lifter.tracks[0]
     # Pelvis = mean of the hips: 100, 100, 200, 300, 300 px → normalised x = px / 400 * 2 − 1.
     np.testing.assert_allclose(track.keypoints_2d[:, 0, 0], [-0.5, -0.5, 0.0, 0.5, 0.5], atol=1e-6)
     np.testing.assert_allclose(track.scores[:, 0], [0, 0.9, 0, 0.9, 0], atol=1e-6)
+    assert track.fps == 25.0
 
 
 def _run_cli(*args):

@@ -119,16 +119,21 @@ def test_world_keypoints_follow_their_person():
         frame.world_keypoints = np.full((1, NUM_COCO_JOINTS, 3), t, np.float32)
     tracks = assemble_tracks(frames)
     np.testing.assert_array_equal(tracks.world_keypoints[0, :, 0, 0], np.arange(6))
-    assert tracks.face_visible is None
 
 
-def test_face_cue_follows_its_person_through_a_crossing():
-    frames = crossing_clip()
-    for frame in frames:  # person 0 (keypoint scores 0.1) shows a face, person 1 (0.2) does not
-        frame.face_visible = np.isclose(frame.scores[:, 0], 0.1)
-    tracks = assemble_tracks(frames, max_people=2)
-    for row, identities in enumerate(identities_per_row(tracks)):
-        assert (tracks.face_visible[row] == (tracks.valid[row] & (identities == {0}))).all()
+def test_a_person_the_landmark_model_never_saw_is_left_out():
+    # Person 1 is held by the detector's keypoints only (NaN world keypoints) in every frame: nothing to lift.
+    frames = followed([frame_of([(0, person_box(200, 200), 0.9), (1, person_box(600, 200), 0.9)])
+                       for _ in range(6)], [[0, 1]] * 6)
+    for t, frame in enumerate(frames):
+        frame.world_keypoints = np.stack([np.full((NUM_COCO_JOINTS, 3), t, np.float32),
+                                          np.full((NUM_COCO_JOINTS, 3), np.nan, np.float32)])
+    frames[3].world_keypoints[1] = 0.5  # seen once by the landmark model: kept
+    assert assemble_tracks(frames).num_people == 2
+    frames[3].world_keypoints[1] = np.nan
+    tracks = assemble_tracks(frames)
+    assert tracks.num_people == 1 and tracks.scores[0, 0, 0] == pytest.approx(0.1)  # the first person's score
+    np.testing.assert_array_equal(tracks.world_keypoints[0, :, 0, 0], np.arange(6))
 
 
 def test_rejects_max_people_below_one():

@@ -7,8 +7,9 @@ the frames where the person was detected).
 
 Hierarchy: one BVH joint per H36M joint, plus a zero-offset joint for each bone that leaves a joint with several
 children (pelvis → hips and spine, thorax → neck and shoulders: ``right_pelvis``, ``lower_back``,
-``left_clavicle``, ...), so that every bone has a rotation of its own and forward kinematics puts every joint where
-the 3D has it, not only on average. Rotations:
+``left_clavicle``, ...), so that every bone has a rotation of its own and forward kinematics puts every bone along
+its direction in the 3D, not only on average. A BVH holds one length per bone, so where the 3D's bones stretch
+(every lifter's do a little) the joints are those of that rigid skeleton. Rotations:
 
 * the root (``pelvis``) carries the pelvis frame: x from the right to the left hip, y along the pelvis→spine bone
   made perpendicular to x; ``thorax`` carries the chest frame the same way (shoulders, spine→thorax bone) relative
