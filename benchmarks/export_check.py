@@ -5,8 +5,10 @@
 Per clip the CLI runs with its defaults (every export) into ``DIR/<stem>/`` (default ``output/export_check``), then:
 - JSON, CSV: the largest difference from the npz values (2D px, score, 3D mm) over every frame, person and joint;
 - TRC: the largest difference of its markers from the world-frame 3D (mm);
-- BVH: bvhio's forward kinematics against the world-frame 3D (largest error, mm), the largest change of any
-  rotation channel between frames, and the same FK by Blender's own importer where ``blender`` is installed;
+- BVH: bvhio's forward kinematics against the rigid skeleton a BVH holds (each bone of the world-frame 3D along its
+  direction at its median length; largest error, mm), the same FK by Blender's own importer where ``blender`` is
+  installed, how far that skeleton's joints are from the 3D itself (median / 95th percentile over the detected
+  frames, mm), and the largest change of any rotation channel between frames;
 - MP4: frame count against the npz, and whether the input's audio track is in it;
 - HTML: file size.
 With ``--screenshots DIR`` the sample clip's viewer (and the web page after an upload of it) is opened in headless
@@ -36,7 +38,7 @@ from app.cli import main as cli_main  # noqa: E402
 from app.export import ClipKeypoints  # noqa: E402
 from app.exports.world import WORLD_TO_BVH, WORLD_TO_TRC, world_keypoints  # noqa: E402
 from lifters.skeleton import H36M_JOINT_NAMES  # noqa: E402
-from test_bvh import bvhio_joints, motion_channels  # noqa: E402
+from test_bvh import bvhio_joints, motion_channels, rigid_skeleton  # noqa: E402
 from test_video_io import probe  # noqa: E402
 
 SHARED_MEDIA = ROOT.parent / "shared" / "media"
@@ -72,7 +74,8 @@ def _csv_errors(clip: ClipKeypoints, path: Path) -> tuple[float, float, float]:
             float(np.abs(metres - clip.keypoints_3d.reshape(-1, 3)).max()) * 1000)
 
 
-def _blender_error(bvh: Path, world: np.ndarray) -> float | None:
+def _blender_error(bvh: Path, expected: np.ndarray) -> float | None:
+    """Largest distance (mm) of Blender's imported joints from ``expected`` (T, 17, 3) world metres."""
     if shutil.which("blender") is None:
         return None
     with tempfile.TemporaryDirectory() as folder:
@@ -81,7 +84,7 @@ def _blender_error(bvh: Path, world: np.ndarray) -> float | None:
                         "--", str(bvh), str(out)], check=True, capture_output=True)
         result = json.loads(out.read_text())
     heads = np.array(result["heads"])[:, [result["bones"].index(name) for name in H36M_JOINT_NAMES]]
-    return float(np.linalg.norm(heads - world, axis=-1).max()) * 1000
+    return float(np.linalg.norm(heads - expected, axis=-1).max()) * 1000
 
 
 def check(video: Path, output: Path) -> str:
@@ -93,22 +96,26 @@ def check(video: Path, output: Path) -> str:
     json_px, json_score, json_mm = _json_errors(clip, folder / f"{video.stem}.json")
     csv_px, csv_score, csv_mm = _csv_errors(clip, folder / f"{video.stem}.csv")
     trc_mm = bvh_mm = jump = 0.0
-    blender_mm = []
+    blender_mm, off_3d_m = [], []
     for person, track_id in enumerate(clip.track_ids):
         trc = np.loadtxt(folder / f"{video.stem}_person{track_id}.trc", skiprows=5)
         trc_mm = max(trc_mm, float(np.abs(trc[:, 2:].reshape(-1, 17, 3) - world[person] @ WORLD_TO_TRC.T).max()) * 1000)
         bvh = folder / f"{video.stem}_person{track_id}.bvh"
+        rigid = rigid_skeleton(world[person], clip.valid[person])
         fk = bvhio_joints(bvh)
-        bvh_mm = max(bvh_mm, float(np.linalg.norm(fk - world[person] @ WORLD_TO_BVH.T, axis=-1).max()) * 1000)
+        bvh_mm = max(bvh_mm, float(np.linalg.norm(fk - rigid @ WORLD_TO_BVH.T, axis=-1).max()) * 1000)
+        off_3d_m.append(np.linalg.norm(rigid - world[person], axis=-1)[clip.valid[person]].ravel())
         jump = max(jump, float(np.abs(np.diff(motion_channels(bvh.read_text())[:, 3:], axis=0)).max()))
-        blender_mm.append(_blender_error(bvh, world[person]))
+        blender_mm.append(_blender_error(bvh, rigid))
     mp4 = folder / f"{video.stem}.mp4"
     frames = probe(mp4)["frames"]
     audio_in, audio_out = audio_codec(video), audio_codec(mp4)
     blender = "not installed" if None in blender_mm else f"{max(blender_mm):.4f}"
     html_kb = (folder / f"{video.stem}.html").stat().st_size / 1000
+    off_3d_mm = np.concatenate(off_3d_m) * 1000
     return (f"| {video.name} | {clip.num_frames} × {clip.num_people} | {json_px:.4f} / {json_score:.5f} / {json_mm:.4f} "
-            f"| {csv_px:.4f} / {csv_score:.5f} / {csv_mm:.4f} | {trc_mm:.4f} | {bvh_mm:.4f} | {blender} | {jump:.1f} "
+            f"| {csv_px:.4f} / {csv_score:.5f} / {csv_mm:.4f} | {trc_mm:.4f} | {bvh_mm:.4f} | {blender} "
+            f"| {np.median(off_3d_mm):.0f} / {np.percentile(off_3d_mm, 95):.0f} | {jump:.1f} "
             f"| {frames} | {audio_in or 'none'} → {audio_out or 'none'} | {html_kb:.0f} kB |")
 
 
@@ -169,9 +176,9 @@ def main() -> int:
     parser.add_argument("--screenshots", type=Path, help="save the viewer and web page screenshots here")
     args = parser.parse_args()
     print("| clip | frames × people | JSON: 2D px / score / 3D mm | CSV: 2D px / score / 3D mm | TRC mm "
-          "| BVH FK (bvhio) mm | BVH FK (Blender) mm | largest channel step ° | MP4 frames | audio in → out "
-          "| HTML |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| BVH FK (bvhio) mm | BVH FK (Blender) mm | BVH skeleton to 3D mm | largest channel step ° | MP4 frames "
+          "| audio in → out | HTML |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for video in args.videos:
         print(check(video, args.output), flush=True)
     if args.screenshots:
