@@ -4,7 +4,8 @@
                                       [--baseline-repo PATH]
 
 Coverage (no timing): the eval set's four views scored by ``../shared/eval-dev/score3d_multi.py`` (coverage and
-track switches per person), vtest.avi's people per frame and its frame 300, the sample clip's man and woman.
+track switches per person), vtest.avi's people per frame and its frame 300, the sample clip's man and woman, and
+dancer.avi's one dancer.
 2D accuracy (no timing): the keypoints of the default stage (BlazePose following each person) and YOLO11n-pose's own
 keypoints on every frame against the eval set's ground truth reprojected into each view.
 Speed (``--no-speed`` skips it; run it on a quiet machine): the whole demo in fresh processes on the sample clip
@@ -159,6 +160,17 @@ def sample_clip(output: Path) -> list[str]:
     return lines + ["", f"`{summary}`"]
 
 
+def dancer(shared: Path, output: Path) -> list[str]:
+    """One dancer, dark clothes on a blue ground, turning: she must stay one person."""
+    video = shared / "media" / "dancer.avi"
+    summary, _ = run_demo(REPO, video, output)
+    with np.load(keypoints_file(output, video)) as data:
+        valid = data["valid"]
+    people = f"{valid.shape[0]} {'person' if valid.shape[0] == 1 else 'people'}"
+    return [f"dancer.avi ({valid.shape[1]} frames, one dancer): **{people}** kept; the most seen in "
+            f"{valid.sum(1).max()} frames, nobody in {np.count_nonzero(~valid.any(0))}.", "", f"`{summary}`"]
+
+
 def stage_split(summary: str) -> str:
     return summary.split(" | ")[-1].split(" → ")[0]
 
@@ -217,7 +229,8 @@ def main() -> None:
                 ("2D keypoints against the eval set's reprojected ground truth",
                  keypoint_accuracy(args.shared, args.output / "eval")),
                 ("vtest.avi", vtest(args.shared, args.output / "vtest")),
-                ("Sample clip", sample_clip(args.output / "sample"))]
+                ("Sample clip", sample_clip(args.output / "sample")),
+                ("dancer.avi", dancer(args.shared, args.output / "dancer"))]
     if not args.no_speed:
         sections.append(("Speed", speed(args.shared, args.output / "speed", args.baseline_repo)))
     for title, lines in sections:

@@ -3,7 +3,8 @@
 Per frame:
 1. every followed person's region (from their previous frame's landmarks) goes through BlazePose's landmark model
    (``detectors.blazepose_roi``). Fast motion (a jump, a flip) carries the body out of the expected region, so a
-   person BlazePose misses is looked for again in a region ``RETRY_SCALE`` times larger;
+   person BlazePose misses, or finds shrunk to a fraction of their size (``COLLAPSE_RATIO``: it slid onto the head),
+   is looked for again in a region ``RETRY_SCALE`` times larger;
 2. two regions that slid onto one body find the same person (keypoints closer than ``DUPLICATE_DISTANCE`` torso
    lengths on average): whoever moved least to get there keeps it;
 3. someone still missing (hidden behind someone else, whose face then draws BlazePose to them) is looked for by the
@@ -39,6 +40,9 @@ RETRY_SCALE = 1.3         # a missed person is looked for again in a region this
 DUPLICATE_DISTANCE = 0.3  # torso lengths: two skeletons closer than this (mean over joints) are one body
 MATCH_DISTANCE = 0.25     # of the person's size: a detection this near a followed person's keypoints is them
 REANCHOR_DISTANCE = 0.08  # of the person's size: a followed person this far from their detection is seeded again
+# BlazePose sometimes collapses onto a part of the body (the head): on dancer.avi such skeletons are 0.05-0.20 of the
+# person's size one frame before; the fastest real shrink seen, the sample clip's man tucking into his backflip, 0.35.
+COLLAPSE_RATIO = 0.25     # a skeleton smaller than this fraction of the person's last one is not them
 REFIND_DISTANCE = 1.0     # person sizes: how far from a lost person's predicted place a detection gets their id
 EDGE_MARGIN = 0.02        # of the frame size: a person lost this near the border left the picture
 LOCAL_CROP_SCALE = 2.0    # the crop the detector looks for a missing person in, in person sizes
@@ -111,7 +115,10 @@ class FollowedPerson:
 
     def see(self, landmarks: PersonLandmarks, frame: int) -> None:
         box = keypoint_box(landmarks.keypoints)
-        self.velocity = (_centre(box) - _centre(self.box)) / max(frame - self.last_frame, 1)
+        # The centre's motion means something only between skeletons of about one size (not a part of the body).
+        comparable = 0.5 < box_size(box) / box_size(self.box) < 2.0
+        self.velocity = ((_centre(box) - _centre(self.box)) / max(frame - self.last_frame, 1) if comparable
+                         else np.zeros(2))
         self.landmarks, self.last_frame, self.box = landmarks, frame, box
 
     def predicted_box(self, frame: int) -> np.ndarray:
@@ -122,6 +129,14 @@ class FollowedPerson:
         """How far a skeleton is from this person's last one: mean joint displacement (either labelling of the
         sides), in person sizes."""
         return skeleton_distance(self.landmarks.keypoints, keypoints) / box_size(self.box)
+
+
+def _unless_collapsed(landmarks: PersonLandmarks | None, box: np.ndarray) -> PersonLandmarks | None:
+    """The landmarks, or None when they are smaller than COLLAPSE_RATIO of ``box`` (the person's last skeleton or
+    their detection)."""
+    if landmarks is None or box_size(keypoint_box(landmarks.keypoints)) < COLLAPSE_RATIO * box_size(box):
+        return None
+    return landmarks
 
 
 def _centre(box: np.ndarray) -> np.ndarray:
@@ -162,8 +177,10 @@ class DetectAndFollow:
         self._frame += 1
         people = self._followed + self._lost
         found = self.landmarker(frame, [person.landmarks.next_region for person in self._followed])
+        found = [_unless_collapsed(landmarks, person.box) for person, landmarks in zip(self._followed, found)]
         missed = [person for person, landmarks in zip(self._followed, found) if landmarks is None] + self._lost
         retried = self.landmarker(frame, [person.landmarks.next_region.scaled(RETRY_SCALE) for person in missed])
+        retried = [_unless_collapsed(landmarks, person.box) for person, landmarks in zip(missed, retried)]
         candidates = [(person, landmarks) for person, landmarks in [*zip(self._followed, found), *zip(missed, retried)]
                       if landmarks is not None]
         candidates.sort(key=lambda candidate: candidate[0].jump(candidate[1].keypoints))
@@ -186,6 +203,13 @@ class DetectAndFollow:
 
     def _taken(self, keypoints: np.ndarray) -> bool:
         return any(same_body(keypoints, other.landmarks.keypoints) for other in self._followed)
+
+    def _part_of_someone(self, keypoints: np.ndarray) -> bool:
+        """A skeleton inside a followed person's box and less than COLLAPSE_RATIO of their size: a part of them (the
+        detector and BlazePose can both take a dancer's head for a person)."""
+        box = keypoint_box(keypoints, padding=0.0)
+        return any(box_size(box) < COLLAPSE_RATIO * box_size(other.box)
+                   and (box[:2] >= other.box[:2]).all() and (box[2:] <= other.box[2:]).all() for other in self._followed)
 
     @staticmethod
     def _at_border(box: np.ndarray, shape: tuple[int, ...]) -> bool:
@@ -240,7 +264,7 @@ class DetectAndFollow:
             if index in matched:
                 continue
             landmarks = self._seed(frame, detections, index)
-            if landmarks is None or self._taken(landmarks.keypoints):
+            if landmarks is None or self._taken(landmarks.keypoints) or self._part_of_someone(landmarks.keypoints):
                 continue
             refound = self._refound(landmarks)
             if refound is None and len(self._followed) + len(self._lost) >= self.max_followed:
@@ -255,20 +279,24 @@ class DetectAndFollow:
     def _reanchor(self, frame: np.ndarray, person: FollowedPerson, detections: FramePoses, index: int) -> None:
         """Seed a drifted person again from their detection; the detector's keypoints stand in where BlazePose
         then finds nobody or someone else."""
+        if box_size(detections.boxes[index]) < COLLAPSE_RATIO * box_size(person.box):
+            return  # the detector saw a part of them (a dark body on a dark ground: the head): they stay as followed
         others = [other for other in self._followed if other is not person]
-        landmarks = self._seed(frame, detections, index)
+        landmarks = _unless_collapsed(self._seed(frame, detections, index), person.box)
         if landmarks is None or any(same_body(landmarks.keypoints, other.landmarks.keypoints) for other in others):
             landmarks = detector_landmarks(detections, index)
         person.see(landmarks, self._frame)
 
     def _seed(self, frame: np.ndarray, detections: FramePoses, index: int) -> PersonLandmarks | None:
         """Landmarks of a detected person: from the detector's region, then once more from BlazePose's own region
-        for them (the detector's region is only roughly where BlazePose expects the body)."""
-        first = self.landmarker(frame, [seed_region(detections.boxes[index], detections.keypoints[index],
-                                                    detections.scores[index])])[0]
+        for them (the detector's region is only roughly where BlazePose expects the body); None when BlazePose
+        finds nobody there, or only a part of them (``COLLAPSE_RATIO``)."""
+        box = detections.boxes[index]
+        first = _unless_collapsed(self.landmarker(frame, [seed_region(box, detections.keypoints[index],
+                                                                      detections.scores[index])])[0], box)
         if first is None:
             return None
-        return self.landmarker(frame, [first.next_region])[0] or first
+        return _unless_collapsed(self.landmarker(frame, [first.next_region])[0], box) or first
 
     def _refound(self, landmarks: PersonLandmarks) -> FollowedPerson | None:
         """The lost person nearest to where they would be now (within REFIND_DISTANCE person sizes), taken off the

@@ -28,11 +28,14 @@ def upright_region(centre) -> PoseRegion:
 class Scene:
     """Scripted people: ``positions[t]`` maps a person's name to their hip centre (px) in frame t. Frames are
     images whose pixels hold (t, x, y). ``hidden[t]`` names people the landmark model cannot see in frame t (behind
-    someone: their region shows whoever else is there); ``gone[t]`` people neither model sees."""
+    someone: their region shows whoever else is there); ``gone[t]`` people neither model sees; for people in
+    ``collapsed[t]`` the landmark model returns a skeleton a tenth of their size around their head (as BlazePose
+    does when it slides onto a dancer's head)."""
 
     def __init__(self, positions: list[dict[str, tuple[float, float]]], hidden: dict[int, set] | None = None,
-                 gone: dict[int, set] | None = None):
+                 gone: dict[int, set] | None = None, collapsed: dict[int, set] | None = None):
         self.positions, self.hidden, self.gone = positions, hidden or {}, gone or {}
+        self.collapsed = collapsed or {}
         self.detector_frames: list[int] = []
         self.name = "scripted"
         self.image_size = 640  # the fake detector's whole-frame input
@@ -56,7 +59,14 @@ class Scene:
         for region in regions:
             distances = {name: np.linalg.norm(np.subtract(xy, region.centre)) for name, xy in visible.items()}
             near = [name for name, distance in distances.items() if distance < region.size / 4]
-            results.append(self.landmarks(visible[min(near, key=distances.get)]) if near else None)
+            name = min(near, key=distances.get) if near else None
+            if name is not None and name in self.collapsed.get(t, set()):
+                head = TEMPLATE[0] + visible[name]
+                results.append(PersonLandmarks(((TEMPLATE - TEMPLATE[0]) * 0.1 + head).astype(np.float32),
+                                               np.full(NUM_COCO_JOINTS, 0.9, np.float32),
+                                               np.zeros((NUM_COCO_JOINTS, 3), np.float32), PoseRegion(head, 12.5, 0.0)))
+            else:
+                results.append(self.landmarks(visible[name]) if name is not None else None)
         return results
 
     def close(self):
@@ -148,6 +158,19 @@ def test_someone_lost_inside_the_picture_gets_their_id_back():
     # While b is lost inside the picture the whole-frame detector runs every other frame, and the detector looks
     # near where b should be on every frame: that finds b again as soon as b is back, at 13.
     assert scene.detector_frames == [0, 8, 10, 12]
+
+
+def test_a_skeleton_collapsed_onto_the_head_is_not_the_person():
+    # In frames 8-10 the landmark model shrinks a onto her head: the detector holds her place meanwhile, and she
+    # stays one person with one id (not a head-sized "person" and a new one for her body).
+    positions = [{"a": (300, 250)} for t in range(24)]
+    scene = Scene(positions, collapsed={t: {"a"} for t in range(8, 11)})
+    output = DetectAndFollow(scene, scene, detect_every=20)(scene.frames())
+    assert all(list(poses.track_ids) == [0] for poses in output)
+    for t, poses in enumerate(output):
+        size = np.ptp(poses.keypoints[0], axis=0).max()
+        assert size == pytest.approx(97.0), t  # her whole body (the template is 97 px tall) in every frame
+        assert np.isnan(poses.world_keypoints[0]).all() == (8 <= t <= 10), t  # the detector's keypoints there
 
 
 def test_someone_leaving_through_the_border_is_not_confused_with_a_newcomer():
