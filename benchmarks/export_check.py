@@ -64,14 +64,16 @@ def _json_errors(clip: ClipKeypoints, path: Path) -> tuple[float, float, float]:
 def _csv_errors(clip: ClipKeypoints, path: Path) -> tuple[float, float, float]:
     rows = list(csv.DictReader(path.read_text().splitlines()))
     assert len(rows) == clip.num_frames * clip.num_people * 17, "one row per frame × person × joint"
-    valid = np.array([row["valid"] == "1" for row in rows]).reshape(clip.valid.shape + (17,))[..., 0]
-    assert (valid == clip.valid).all()
-    pixels = np.array([[float(row["x_px"] or 0), float(row["y_px"] or 0)] for row in rows])
-    scores = np.array([float(row["score"] or 0) for row in rows])
-    metres = np.array([[float(row[key]) for key in ("x_m", "y_m", "z_m")] for row in rows])
-    return (float(np.abs(pixels - clip.keypoints_2d.reshape(-1, 2)).max()),
-            float(np.abs(scores - clip.scores_2d.ravel()).max()),
-            float(np.abs(metres - clip.keypoints_3d.reshape(-1, 3)).max()) * 1000)
+    # Rows go frame by frame, then person, then joint: (T, P, 17) against the npz's (P, T, 17).
+    frame_major = (clip.num_frames, clip.num_people, 17)
+    valid = np.array([row["valid"] == "1" for row in rows]).reshape(frame_major)[..., 0]
+    assert (valid == clip.valid.T).all()
+    pixels = np.array([[float(row["x_px"] or 0), float(row["y_px"] or 0)] for row in rows]).reshape(frame_major + (2,))
+    scores = np.array([float(row["score"] or 0) for row in rows]).reshape(frame_major)
+    metres = np.array([[float(row[key]) for key in ("x_m", "y_m", "z_m")] for row in rows]).reshape(frame_major + (3,))
+    return (float(np.abs(pixels - clip.keypoints_2d.swapaxes(0, 1)).max()),
+            float(np.abs(scores - clip.scores_2d.swapaxes(0, 1)).max()),
+            float(np.abs(metres - clip.keypoints_3d.swapaxes(0, 1)).max()) * 1000)
 
 
 def _blender_error(bvh: Path, expected: np.ndarray) -> float | None:
