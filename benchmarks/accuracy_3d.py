@@ -75,6 +75,27 @@ class HeldBones:
         return held.astype(np.float32)
 
 
+class LegDepthFromLengths:
+    """A candidate (issue 10's "straight standing legs"): blazepose3d, then the depth of each knee and ankle from its
+    bone's clip median length and the bone's extent across the image axes (x, y), as in Taylor's 2000 method, with
+    the sign of depth BlazePose gives: a leg as long across the picture as its bones is straight."""
+
+    description = "BlazePose 3D (world landmarks, smoothed, leg depth from bone lengths)"
+
+    def __call__(self, track: Track2D) -> np.ndarray:
+        poses = BlazePose3DLifter()(track).astype(np.float64)
+        detected = track.scores.max(-1) > 0
+        fixed = poses.copy()
+        for hip, knee, ankle in ((1, 2, 3), (4, 5, 6)):  # H36M right and left legs
+            for parent, child in ((hip, knee), (knee, ankle)):
+                bone = poses[:, child] - poses[:, parent]
+                length = np.median(np.linalg.norm(bone[detected], axis=-1))
+                across = np.linalg.norm(bone[:, :2], axis=-1)
+                depth = np.sign(bone[:, 2]) * np.sqrt(np.clip(length ** 2 - across ** 2, 0, None))
+                fixed[:, child] = fixed[:, parent] + np.concatenate([bone[:, :2], depth[:, None]], axis=-1)
+        return fixed.astype(np.float32)
+
+
 @dataclass
 class Variant:
     name: str
@@ -96,6 +117,7 @@ VARIANTS = (
     Variant("blazepose3d smoothed at 3 Hz", "blazepose3d 3 Hz", corrected),
     Variant("blazepose3d smoothed at 12 Hz", "blazepose3d 12 Hz", corrected),
     Variant("blazepose3d, bone lengths held (issue 3)", "held bones", corrected),
+    Variant("blazepose3d, leg depth from bone lengths", "leg depth", corrected),
     Variant("mixste-synthetic", "mixste-synthetic", corrected, needs_world=False),
 )
 
@@ -184,6 +206,7 @@ def main() -> None:
     person_names = [str(name) for name in ground_truth["person_names"]]
     views = [camera_names.index(name) for name in (args.views or camera_names)]
     lifters = {"raw": RawWorld(), "blazepose3d": load_lifter("blazepose3d"), "held bones": HeldBones(),
+               "leg depth": LegDepthFromLengths(),
                "blazepose3d 3 Hz": BlazePose3DLifter(cutoff_hz=3.0),
                "blazepose3d 12 Hz": BlazePose3DLifter(cutoff_hz=12.0),
                "mixste-synthetic": load_lifter("mixste-synthetic")}
