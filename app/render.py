@@ -303,6 +303,13 @@ def panel_height(frame_height: int, max_height: int = 720) -> int:
     return min(frame_height, max_height) // 2 * 2
 
 
+def video_panel_size(frame_width: int, frame_height: int) -> tuple[int, int]:
+    """(width, height) px of the video panel for a frame of that size: ``panel_height`` tall, even width, the
+    frame's aspect ratio. A frame already of this size is drawn on as it is."""
+    height = panel_height(frame_height)
+    return round(frame_width * height / frame_height) // 2 * 2, height
+
+
 class SideBySideRenderer:
     """Composite of (frame + 2D skeletons | 3D panel), RGB uint8 (H, W + H, 3) with H = ``panel_height``.
 
@@ -313,9 +320,8 @@ class SideBySideRenderer:
     def __init__(self, frame_width: int, frame_height: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
                  camera_forward: np.ndarray | None = None, raised_support: list[np.ndarray] | None = None):
-        self.height = panel_height(frame_height)
+        self.left_width, self.height = video_panel_size(frame_width, frame_height)
         self.scale = self.height / frame_height
-        self.left_width = round(frame_width * self.scale) // 2 * 2
         self.panel_3d = Panel3D(self.height, azimuth, elevation, bounds, camera_position, camera_forward,
                                 raised_support)
         self.size = (self.left_width + self.height, self.height)  # (width, height)

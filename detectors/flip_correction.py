@@ -157,9 +157,44 @@ def correct_left_right_flips(tracks: PoseTracks, twist_weight: float = TWIST_WEI
         labellings = choose_labellings(keypoints[person, frames], twist_weight)
         corrected_frames[person] = int((labellings != 0).sum())
         for frame, labelling in zip(frames[labellings != 0], labellings[labellings != 0]):
-            perm = _swap_permutation(int(labelling))
-            keypoints[person, frame] = keypoints[person, frame, perm]
-            scores[person, frame] = scores[person, frame, perm]
+            relabelled = relabel(keypoints[person, frame], scores[person, frame],
+                                 None if world is None else world[person, frame], int(labelling))
+            keypoints[person, frame], scores[person, frame] = relabelled[:2]
             if world is not None:
-                world[person, frame] = _relabel_world(world[person, frame], int(labelling))
+                world[person, frame] = relabelled[2]
     return replace(tracks, keypoints=keypoints, scores=scores, world_keypoints=world), corrected_frames
+
+
+def relabel(keypoints: np.ndarray, scores: np.ndarray, world: np.ndarray | None, labelling: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One frame of one person, (17, 2) px, (17,), (17, 3) metres or None → the same under ``labelling`` (new
+    arrays; world keypoints of swapped groups mirrored in depth)."""
+    perm = _swap_permutation(labelling)
+    return keypoints[perm], scores[perm], None if world is None else _relabel_world(world, labelling)
+
+
+class OnlineFlipCorrector:
+    """Flip correction live, for one person: each frame's labelling from that frame and at most ``look_back``
+    frames before it, never a later one.
+
+    Per frame, the Viterbi of ``choose_labellings`` runs over the person's last ``look_back + 1`` frames as
+    detected, and the present frame takes the labelling its best path ends in (fixed-lag-zero decoding). A swap
+    that starts now is caught by the jump it makes; what the offline correction gains from seeing how a stretch
+    ends is lost (BENCHMARKS.md, "Live").
+    """
+
+    def __init__(self, look_back: int = 30, twist_weight: float = TWIST_WEIGHT):
+        if look_back < 1:
+            raise ValueError("look_back must be at least 1 frame")
+        self.look_back, self.twist_weight = look_back, twist_weight
+        self._detected: list[np.ndarray] = []
+        self.corrected_frames = 0
+
+    def __call__(self, keypoints: np.ndarray, scores: np.ndarray, world: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One detected frame, (17, 2) px COCO-17, (17,), (17, 3) metres or None → relabelled (see ``relabel``)."""
+        self._detected = self._detected[-self.look_back:] + [np.asarray(keypoints, np.float64)]
+        labelling = int(choose_labellings(np.stack(self._detected), self.twist_weight)[-1])
+        self.corrected_frames += labelling != 0
+        return relabel(np.asarray(keypoints), np.asarray(scores), None if world is None else np.asarray(world),
+                       labelling)

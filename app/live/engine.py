@@ -1,0 +1,76 @@
+"""One live frame through the stages, causally: 2D (``detectors.follow``) → online flip correction → causal
+lifting (``lifters.causal``) → the running world estimate (``lifters.world.live``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.live.sources import CapturedFrame
+from detectors.flip_correction import OnlineFlipCorrector
+from lifters.causal import CausalLifter
+from lifters.skeleton import coco_to_h36m, normalize_screen_coordinates
+from lifters.world.camera import Intrinsics
+from lifters.world.live import LiveWorld, PlacedPeople
+
+FLIP_LOOK_BACK_SECONDS = 1.0  # how far back the online flip correction looks
+
+
+@dataclass
+class ProcessedFrame:
+    """One frame's people; N people, H36M-17.
+
+    frame: the captured frame; track_ids: (N,) int64; keypoints_2d: (N, 17, 2) float32 px; scores_2d: (N, 17);
+    keypoints_3d: (N, 17, 3) float32 metres root-relative, camera frame; placed: the people in the world.
+    """
+
+    frame: CapturedFrame
+    track_ids: np.ndarray
+    keypoints_2d: np.ndarray
+    scores_2d: np.ndarray
+    keypoints_3d: np.ndarray
+    placed: PlacedPeople
+
+
+class LiveEngine:
+    """``engine(frame)`` → ``ProcessedFrame``, for the consecutive processed frames of one source.
+
+    estimator: a 2D stage called on one frame at a time (``detectors.api.build_pose_estimator``); lifter: the
+    causal lifter; camera: the source's intrinsics; fps: its nominal frame rate.
+    """
+
+    def __init__(self, estimator, lifter: CausalLifter, camera: Intrinsics, fps: float):
+        self.estimator, self.lifter, self.camera = estimator, lifter, camera
+        self.world = LiveWorld(camera, fps)
+        self.look_back = max(1, round(FLIP_LOOK_BACK_SECONDS * fps))
+        self._flips: dict[int, OnlineFlipCorrector] = {}
+        self._lifters: dict[int, object] = {}
+
+    @property
+    def flip_corrected_frames(self) -> int:
+        return sum(corrector.corrected_frames for corrector in self._flips.values())
+
+    def __call__(self, frame: CapturedFrame) -> ProcessedFrame:
+        people = self.estimator([frame.image])[0]
+        count = len(people)
+        # BlazePose's own tracker (--detector blazepose) follows one person and gives no ids.
+        track_ids = people.track_ids if people.track_ids is not None else np.zeros(count, np.int64)
+        keypoints, scores = people.keypoints.copy(), people.scores.copy()
+        world = None if people.world_keypoints is None else people.world_keypoints.copy()
+        for person, track_id in enumerate(track_ids):
+            corrector = self._flips.setdefault(int(track_id), OnlineFlipCorrector(self.look_back))
+            keypoints[person], scores[person], world_person = corrector(
+                keypoints[person], scores[person], None if world is None else world[person])
+            if world is not None:
+                world[person] = world_person
+        keypoints_2d, scores_2d = coco_to_h36m(keypoints, scores)
+        normalized = normalize_screen_coordinates(keypoints_2d, frame.image.shape[1], frame.image.shape[0])
+        poses = np.zeros((count, 17, 3), np.float32)
+        for person, track_id in enumerate(track_ids):
+            lift = self._lifters.setdefault(int(track_id), self.lifter.new_person())
+            poses[person] = lift(normalized[person], None if world is None else world[person], frame.media_time)
+        placed = self.world(poses, keypoints_2d, scores_2d, track_ids, frame.media_time)
+        return ProcessedFrame(frame, np.asarray(track_ids, np.int64), keypoints_2d, scores_2d, poses, placed)
+
+    def close(self) -> None:
+        self.estimator.close()
