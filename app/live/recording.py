@@ -31,8 +31,7 @@ class LiveRecording:
         self.composite_size = composite_size
         self._output = OutputSet(self.folder, inputs)
         self._frames: list[dict[str, np.ndarray] | None] = []  # per source frame from the first processed one
-        self._world_from_camera = np.eye(4, dtype=np.float32)
-        self._image_size = (0, 0)
+        self._last: ProcessedFrame | None = None
         self._first_index: int | None = None
         self._previous = None
 
@@ -49,14 +48,8 @@ class LiveRecording:
             self._mp4.write(self._previous)
             self._frames.append(None)
         self._mp4.write(composite)
-        placed = processed.placed
-        self._frames.append(dict(track_ids=processed.track_ids, keypoints_2d=processed.keypoints_2d,
-                                 scores_2d=processed.scores_2d, keypoints_3d=processed.keypoints_3d,
-                                 root_camera=placed.roots_camera, keypoints_3d_camera=placed.keypoints_camera,
-                                 keypoints_3d_world=placed.keypoints_world))  # not the image: memory stays small
-        self._world_from_camera[:3, :3] = placed.rotation
-        self._world_from_camera[2, 3] = placed.camera_height
-        self._image_size = (processed.frame.image.shape[1], processed.frame.image.shape[0])
+        self._frames.append(people_record(processed))
+        self._last = processed
         self._previous = composite
 
     def __exit__(self, exc_type, exc, traceback) -> None:
@@ -70,26 +63,52 @@ class LiveRecording:
         self._output.__exit__(exc_type, exc, traceback)
 
     def clip(self) -> ClipKeypoints:
-        """The recorded frames as ``ClipKeypoints``; people in order of first appearance."""
-        processed = [frame for frame in self._frames if frame is not None]
-        track_ids = list(dict.fromkeys(int(track_id) for frame in processed for track_id in frame["track_ids"]))
-        column = {track_id: person for person, track_id in enumerate(track_ids)}
-        shapes = dict(keypoints_2d=(17, 2), scores_2d=(17,), keypoints_3d=(17, 3), root_camera=(3,),
-                      keypoints_3d_camera=(17, 3), keypoints_3d_world=(17, 3))
-        arrays = {name: np.zeros((len(track_ids), len(self._frames)) + shape, np.float32)
-                  for name, shape in shapes.items()}
-        valid = np.zeros((len(track_ids), len(self._frames)), bool)
-        for time, frame in enumerate(self._frames):
-            if frame is None:  # dropped: the 3D holds the previous frame's
-                for name in ("keypoints_3d", "root_camera", "keypoints_3d_camera", "keypoints_3d_world"):
-                    arrays[name][:, time] = arrays[name][:, time - 1]
-                continue
-            for person, track_id in enumerate(frame["track_ids"]):
-                valid[column[int(track_id)], time] = True
-                for name in shapes:
-                    arrays[name][column[int(track_id)], time] = frame[name][person]
-        return ClipKeypoints(arrays["keypoints_2d"], arrays["scores_2d"], arrays["keypoints_3d"], valid,
-                             np.array(track_ids, np.int64), self.fps, self._image_size, self.lifter_name,
-                             root_camera=arrays["root_camera"], keypoints_3d_camera=arrays["keypoints_3d_camera"],
-                             keypoints_3d_world=arrays["keypoints_3d_world"], camera_matrix=self.camera.matrix(),
-                             world_from_camera=self._world_from_camera, focal_source=self.camera.source)
+        """The recorded frames as ``ClipKeypoints`` (see ``clip_keypoints``)."""
+        return clip_keypoints(self._frames, self._last, self.fps, self.camera, self.lifter_name)
+
+
+PER_PERSON_SHAPES = dict(keypoints_2d=(17, 2), scores_2d=(17,), keypoints_3d=(17, 3), root_camera=(3,),
+                         keypoints_3d_camera=(17, 3), keypoints_3d_world=(17, 3))
+HELD_WHEN_DROPPED = ("keypoints_3d", "root_camera", "keypoints_3d_camera", "keypoints_3d_world")
+
+
+def people_record(processed: ProcessedFrame) -> dict[str, np.ndarray]:
+    """What a recording keeps of a processed frame: the track ids (N,) and the ``PER_PERSON_SHAPES`` arrays
+    (N, ...) — not the image, so memory stays small."""
+    placed = processed.placed
+    return dict(track_ids=processed.track_ids, keypoints_2d=processed.keypoints_2d, scores_2d=processed.scores_2d,
+                keypoints_3d=processed.keypoints_3d, root_camera=placed.roots_camera,
+                keypoints_3d_camera=placed.keypoints_camera, keypoints_3d_world=placed.keypoints_world)
+
+
+def clip_keypoints(records: list[dict[str, np.ndarray] | None], last: ProcessedFrame | None, fps: float,
+                   camera: Intrinsics, lifter_name: str) -> ClipKeypoints:
+    """Consecutive source frames (a ``people_record`` each, None where the frame was dropped) → ``ClipKeypoints``,
+    people in order of first appearance; image size and the world transform from ``last``, the last processed
+    frame."""
+    track_ids = list(dict.fromkeys(int(track_id) for record in records if record is not None
+                                   for track_id in record["track_ids"]))
+    column = {track_id: person for person, track_id in enumerate(track_ids)}
+    arrays = {name: np.zeros((len(track_ids), len(records)) + shape, np.float32)
+              for name, shape in PER_PERSON_SHAPES.items()}
+    valid = np.zeros((len(track_ids), len(records)), bool)
+    for time, record in enumerate(records):
+        if record is None:  # dropped: the 3D holds the previous frame's
+            for name in HELD_WHEN_DROPPED:
+                arrays[name][:, time] = arrays[name][:, time - 1]
+            continue
+        for person, track_id in enumerate(record["track_ids"]):
+            valid[column[int(track_id)], time] = True
+            for name in PER_PERSON_SHAPES:
+                arrays[name][column[int(track_id)], time] = record[name][person]
+    world_from_camera = np.eye(4, dtype=np.float32)
+    image_size = (0, 0)
+    if last is not None:
+        world_from_camera[:3, :3] = last.placed.rotation
+        world_from_camera[2, 3] = last.placed.camera_height
+        image_size = (last.frame.image.shape[1], last.frame.image.shape[0])
+    return ClipKeypoints(arrays["keypoints_2d"], arrays["scores_2d"], arrays["keypoints_3d"], valid,
+                         np.array(track_ids, np.int64), fps, image_size, lifter_name,
+                         root_camera=arrays["root_camera"], keypoints_3d_camera=arrays["keypoints_3d_camera"],
+                         keypoints_3d_world=arrays["keypoints_3d_world"], camera_matrix=camera.matrix(),
+                         world_from_camera=world_from_camera, focal_source=camera.source)

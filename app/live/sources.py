@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 
 from app.errors import InputError
-from app.render import video_panel_size
 from app.video_io import FALLBACK_FPS, VideoReader
 
 
@@ -30,21 +29,12 @@ from app.video_io import FALLBACK_FPS, VideoReader
 class CapturedFrame:
     """index: the frame's number in the source (0, 1, ...); media_time: seconds since the first frame (its
     position in the video for files, capture clock for cameras); captured_at: ``time.monotonic()`` when it was
-    captured; image: BGR uint8 (H, W, 3); display: the image at ``app.render.video_panel_size``."""
+    captured; image: BGR uint8 (H, W, 3)."""
 
     index: int
     media_time: float
     captured_at: float
     image: np.ndarray
-    display: np.ndarray
-
-
-def display_image(image: np.ndarray) -> np.ndarray:
-    """BGR (H, W, 3) → the same at the size of the composite's video panel."""
-    size = video_panel_size(image.shape[1], image.shape[0])
-    if size == (image.shape[1], image.shape[0]):
-        return image
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 class Latest:
@@ -111,8 +101,7 @@ class FrameSource:
             for index, (media_time, image) in enumerate(self._images()):
                 if self._stop.is_set():
                     break
-                captured_at = time.monotonic()
-                self.frames.put(CapturedFrame(index, media_time, captured_at, image, display_image(image)))
+                self.frames.put(CapturedFrame(index, media_time, time.monotonic(), image))
         except Exception as error:  # a read that failed in the backend: end the stream, say why
             self.error = f"{self.name}: {type(error).__name__}: {error}"
         finally:

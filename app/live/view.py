@@ -18,6 +18,9 @@ from app.render import DEFAULT_BOUNDS, SideBySideRenderer, framing
 REFRAME_MARGIN = 1.0        # metres of floor around the people when the panel is framed
 REFRAME_FLOOR_CHANGE = 0.2  # metres: the camera height estimate moving this much frames the panel again
 TRAIL_SECONDS = 1.0         # each person's last second of pelvis positions, drawn on the floor (as offline)
+# The composite's height, and a linear rather than an area-averaging scaling of the frame: drawing the offline
+# composite (720 px, area averaging) cost as much as the 2D model (BENCHMARKS.md, "Live").
+LIVE_PANEL_HEIGHT = 480
 
 
 class LiveView:
@@ -26,7 +29,8 @@ class LiveView:
     def __init__(self, width: int, height: int, fps: float, azimuth: float = 20.0, elevation: float = 25.0):
         self.width, self.height = width, height
         self.azimuth, self.elevation = azimuth, elevation
-        self.renderer = SideBySideRenderer(width, height, azimuth, elevation)  # framed on the first people seen
+        self.renderer = SideBySideRenderer(width, height, azimuth, elevation, max_height=LIVE_PANEL_HEIGHT,
+                                           interpolation=cv2.INTER_LINEAR)  # reframed on the first people seen
         self._framed_height: float | None = None
         self._trails: dict[int, deque[np.ndarray]] = {}
         self._trail_length = max(2, round(TRAIL_SECONDS * fps))
@@ -46,7 +50,7 @@ class LiveView:
             trail = self._trails.setdefault(int(track_id), deque(maxlen=self._trail_length))
             trail.append(placed.keypoints_world[person, 0])
             trails.append(np.array(trail))
-        composite = self.renderer(processed.frame.display, processed.keypoints_2d, processed.scores_2d,
+        composite = self.renderer(processed.frame.image, processed.keypoints_2d, processed.scores_2d,
                                   np.ones(count, bool), placed.keypoints_world, processed.track_ids, trails)
         draw_status(composite, status)
         return composite
@@ -65,7 +69,8 @@ class LiveView:
         bounds[1, 2] = max(bounds[1, 2], DEFAULT_BOUNDS[1, 2])
         self.renderer = SideBySideRenderer(self.width, self.height, self.azimuth, self.elevation, bounds,
                                            camera_position=np.array([0.0, 0.0, placed.camera_height]),
-                                           camera_forward=placed.rotation[:, 2])
+                                           camera_forward=placed.rotation[:, 2], max_height=LIVE_PANEL_HEIGHT,
+                                           interpolation=cv2.INTER_LINEAR)
         self._framed_height = placed.camera_height
 
 
