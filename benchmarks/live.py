@@ -29,13 +29,13 @@ from app.export import ClipKeypoints, save_keypoints  # noqa: E402
 from app.live.engine import LiveEngine  # noqa: E402
 from app.live.preview import MjpegPreview, encode_jpeg  # noqa: E402
 from app.live.recording import clip_keypoints, people_record  # noqa: E402
-from app.live.run import LIVE_DETECT_EVERY, LIVE_DETECTOR_IMAGE_SIZE  # noqa: E402
+from app.live.run import LIVE_DETECT_EVERY, LIVE_DETECTOR_IMAGE_SIZE, build_live_estimator  # noqa: E402
 from app.live.session import run_live  # noqa: E402
 from app.live.sources import CapturedFrame, RealtimeFileSource  # noqa: E402
 from app.live.view import LiveView  # noqa: E402
 from app.pipeline import RunOptions, StageTimer, detect_people, lift_people  # noqa: E402
 from app.video_io import VideoReader  # noqa: E402
-from detectors.api import build_pose_estimator  # noqa: E402
+from detectors.api import choose_models, resolve_model_files  # noqa: E402
 from detectors.flip_correction import correct_left_right_flips  # noqa: E402
 from lifters.api import load_lifter  # noqa: E402
 from lifters.blazepose3d import CUTOFF_HZ, coco_world_to_h36m, smooth_zero_phase  # noqa: E402
@@ -53,8 +53,12 @@ PARTS = ("throughput", "accuracy", "tuning")
 
 def live_engine(fps: float, image_size: tuple[int, int], max_people: int | None, lifter=None) -> LiveEngine:
     """The engine the CLI's live mode builds (its 2D schedule, blazepose3d causal by default)."""
-    estimator = build_pose_estimator("auto", "auto", max_people, None, LIVE_DETECTOR_IMAGE_SIZE, LIVE_DETECT_EVERY)
-    return LiveEngine(estimator, lifter or CausalLifter(load_lifter("blazepose3d")), clip_intrinsics(image_size), fps)
+    estimator = build_live_estimator(resolve_model_files(*choose_models("auto", "auto", max_people))[0], max_people,
+                                     None)
+    engine = LiveEngine(estimator, lifter or CausalLifter(load_lifter("blazepose3d")), clip_intrinsics(image_size),
+                        fps)
+    engine.warm_up(*image_size)
+    return engine
 
 
 def realtime_run(video: Path, max_people: int | None) -> dict:
@@ -68,31 +72,34 @@ def realtime_run(video: Path, max_people: int | None) -> dict:
         people.append(len(processed.track_ids))
         preview.publish(encode_jpeg(composite))
 
-    load_before = os.getloadavg()[0]
+    load_before, cpu_before = os.getloadavg()[0], os.times()
     try:
         stats = run_live(source, engine, lambda p: LiveView(*source.frame_size, source.fps), [publish],
                          threading.Event())
     finally:
         engine.close()
         preview.close()
+    cpu_after = os.times()
+    cpu_seconds = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     latency = 1000 * stats.latencies()
     return dict(clip=video.name, fps=source.fps, max_people=max_people or "all", captured=stats.captured,
                 processed=stats.processed, dropped=stats.dropped, rate=stats.processed_rate(),
                 median=float(np.median(latency)), p95=float(np.percentile(latency, 95)),
-                people=float(np.mean(people)), load=(load_before + os.getloadavg()[0]) / 2)
+                people=float(np.mean(people)), load=(load_before + os.getloadavg()[0]) / 2,
+                cpu_ms=1000 * cpu_seconds / max(stats.processed, 1))
 
 
 def throughput_table(clips: list[Path]) -> None:
     print("| clip (fps) | --max-people | people shown (mean) | captured | processed | frames/s | dropped | "
-          "latency median (ms) | latency p95 (ms) | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "latency median (ms) | latency p95 (ms) | CPU ms per processed frame | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for video in clips:
         for max_people in (1, 2):
             row = realtime_run(video, max_people)
             print(f"| {row['clip']} ({row['fps']:g}) | {row['max_people']} | {row['people']:.2f} | {row['captured']} | "
                   f"{row['processed']} | {row['rate']:.1f} | {row['dropped']} "
                   f"({100 * row['dropped'] / row['captured']:.0f} %) | {row['median']:.0f} | {row['p95']:.0f} | "
-                  f"{row['load']:.1f} |", flush=True)
+                  f"{row['cpu_ms']:.0f} | {row['load']:.1f} |", flush=True)
 
 
 def every_frame(video: Path, max_people: int | None, lifter=None) -> tuple[list, object, float, LiveEngine]:

@@ -24,6 +24,7 @@ other way, and its 3D shares that belief (measured on the eval set's real swaps)
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -177,24 +178,28 @@ class OnlineFlipCorrector:
     """Flip correction live, for one person: each frame's labelling from that frame and at most ``look_back``
     frames before it, never a later one.
 
-    Per frame, the Viterbi of ``choose_labellings`` runs over the person's last ``look_back + 1`` frames as
-    detected, and the present frame takes the labelling its best path ends in (fixed-lag-zero decoding). A swap
-    that starts now is caught by the jump it makes; what the offline correction gains from seeing how a stretch
-    ends is lost (BENCHMARKS.md, "Live").
+    Per frame, the Viterbi of ``choose_labellings`` runs over the person's last ``look_back`` frames as corrected
+    (past decisions are final) followed by the present frame as detected, and the present frame takes the
+    labelling its best path ends in (fixed-lag-zero decoding). A swap that starts now is caught by the jump it
+    makes against the corrected past, and stays corrected for as long as it lasts (against the past as detected, a
+    stretch longer than the look-back would lose its start, and the twist cue alone cannot tell which group
+    swapped). What the offline correction gains from seeing how a stretch ends is lost (BENCHMARKS.md, "Live").
     """
 
     def __init__(self, look_back: int = 30, twist_weight: float = TWIST_WEIGHT):
         if look_back < 1:
             raise ValueError("look_back must be at least 1 frame")
         self.look_back, self.twist_weight = look_back, twist_weight
-        self._detected: list[np.ndarray] = []
+        self._corrected: deque[np.ndarray] = deque(maxlen=look_back)  # the last frames, as relabelled
         self.corrected_frames = 0
 
     def __call__(self, keypoints: np.ndarray, scores: np.ndarray, world: np.ndarray | None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """One detected frame, (17, 2) px COCO-17, (17,), (17, 3) metres or None → relabelled (see ``relabel``)."""
-        self._detected = self._detected[-self.look_back:] + [np.asarray(keypoints, np.float64)]
-        labelling = int(choose_labellings(np.stack(self._detected), self.twist_weight)[-1])
+        window = np.stack([*self._corrected, np.asarray(keypoints, np.float64)])
+        labelling = int(choose_labellings(window, self.twist_weight)[-1])
         self.corrected_frames += labelling != 0
-        return relabel(np.asarray(keypoints), np.asarray(scores), None if world is None else np.asarray(world),
-                       labelling)
+        relabelled = relabel(np.asarray(keypoints), np.asarray(scores), None if world is None else np.asarray(world),
+                             labelling)
+        self._corrected.append(np.asarray(relabelled[0], np.float64))
+        return relabelled

@@ -50,6 +50,10 @@ class LiveEngine:
     def flip_corrected_frames(self) -> int:
         return sum(corrector.corrected_frames for corrector in self._flips.values())
 
+    def warm_up(self, width: int, height: int) -> None:
+        """Load the 2D models on a blank frame of the source's size, before the first real frame."""
+        self.estimator.warm_up(np.zeros((height, width, 3), np.uint8))
+
     def __call__(self, frame: CapturedFrame) -> ProcessedFrame:
         people = self.estimator([frame.image])[0]
         count = len(people)

@@ -22,10 +22,11 @@ from app.live.preview import MjpegPreview, encode_jpeg
 from app.live.sources import CameraSource, FrameSource, RealtimeFileSource
 from app.output_set import check_output_root, check_replaceable, signals_held
 
-# The 2D stage live: YOLO at 640 px instead of 1280 (65 ms instead of 290 ms a run on the development CPU),
-# every 10 frames as offline (BENCHMARKS.md, "Live").
+# The 2D stage live: YOLO at 640 px instead of 1280 (65 ms instead of 290 ms a run on the development CPU), every
+# 10 frames as offline, on a thread of its own (BENCHMARKS.md, "Live").
 LIVE_DETECTOR_IMAGE_SIZE = 640
 LIVE_DETECT_EVERY = 10
+WARM_UP_SIZE = (640, 480)  # px, when a camera does not say its frame size before the first frame
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -68,6 +69,14 @@ class Window:
 
     def close(self) -> None:
         cv2.destroyAllWindows()
+
+
+def build_live_estimator(detector: str, max_people: int | None, device: str | None):
+    """The live 2D stage (``detectors.api.build_pose_estimator`` with the live schedule)."""
+    from detectors.api import build_pose_estimator
+
+    return build_pose_estimator(detector, "blazepose", max_people, device, LIVE_DETECTOR_IMAGE_SIZE,
+                                LIVE_DETECT_EVERY, background_detection=True)
 
 
 def check_live_options(args: argparse.Namespace) -> None:
@@ -124,16 +133,15 @@ def _session(args, source: FrameSource, preview: MjpegPreview, lifter, detector:
     from app.live.recording import LiveRecording
     from app.live.session import run_live
     from app.live.view import LiveView
-    from detectors.api import build_pose_estimator
     from lifters.world.camera import clip_intrinsics
 
     stop = threading.Event()
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}
     print(f"lifter: {lifter.description}", file=sys.stderr)
-    estimator = build_pose_estimator(detector, "blazepose", args.max_people, args.device,
-                                     LIVE_DETECTOR_IMAGE_SIZE, LIVE_DETECT_EVERY)
+    estimator = build_live_estimator(detector, args.max_people, args.device)
     camera = clip_intrinsics(source.frame_size, args.focal, args.realtime)
     engine = LiveEngine(estimator, lifter, camera, source.fps)
+    engine.warm_up(*(size if min(size := source.frame_size) > 0 else WARM_UP_SIZE))
     window = Window(stop) if display_available() and not args.no_window else None
     print(f"live: {source.name} at {source.fps:g} fps | preview {preview.url}"
           + (" | window: q to stop" if window else "") + " | Ctrl-C to stop", file=sys.stderr)
