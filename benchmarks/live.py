@@ -46,8 +46,8 @@ from lifters.world.camera import clip_intrinsics  # noqa: E402
 
 SAMPLE = ROOT / "videos" / "sports2d_demo.mp4"
 EVAL_DIR = ROOT.parent / "shared" / "eval-dev"
-MIN_CUTOFFS = (1.0, 2.0, 4.0, 8.0)
-BETAS = (0.0, 3.0, 10.0, 30.0)
+MIN_CUTOFFS = (1.0, 2.0, 4.0, 6.0, 8.0)
+BETAS = (0.0, 1.0, 3.0, 10.0, 30.0)
 PARTS = ("throughput", "accuracy", "tuning")
 
 

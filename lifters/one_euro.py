@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_CUTOFF_HZ = 1.0    # the cutoff of a joint at rest, cycles per second
-BETA = 3.0             # cutoff gain per unit of speed (per metre per second for metric poses)
+MIN_CUTOFF_HZ = 8.0    # the cutoff of a joint at rest, cycles per second
+BETA = 10.0            # cutoff gain per unit of speed (per metre per second for metric poses)
 SPEED_CUTOFF_HZ = 1.0  # the cutoff of the speed estimate (Casiez et al.'s recommended 1 Hz)
 
 
