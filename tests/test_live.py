@@ -142,6 +142,18 @@ def test_latest_keeps_the_newest_and_counts_what_it_replaced():
     assert not box.ended and box.take(timeout=0) == "d" and box.ended
 
 
+def test_live_stats_status_and_summary():
+    from app.live.session import LiveStats
+
+    stats = LiveStats(indices=[0, 2, 3], captured_at=[0.0, 0.1, 0.2], ready_at=[0.05, 0.2, 0.25], captured=4)
+    assert (stats.processed, stats.dropped) == (3, 1)
+    np.testing.assert_allclose(stats.latencies(), [0.05, 0.1, 0.05])
+    assert stats.processed_rate() == pytest.approx(2 / 0.2)
+    assert stats.status() == "live 10.0 fps | dropped 1 of 4 | latency 50 ms"
+    assert stats.summary() == ("4 frames captured, 3 processed (10.0 fps), 1 dropped | latency median 50 ms, "
+                               "95th percentile 95 ms")
+
+
 def _get(port: int, path: str, timeout: float = 10.0) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     connection.request("GET", path)

@@ -108,6 +108,7 @@ def run_live(source: FrameSource, engine: LiveEngine, view_for: Callable[[Proces
                     break
                 continue
             view = view or view_for(processed)
+            stats.captured = source.frames.delivered
             composite = view(processed, stats.status())
             stats.indices.append(processed.frame.index)
             stats.captured_at.append(processed.frame.captured_at)
