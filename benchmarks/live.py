@@ -48,7 +48,7 @@ SAMPLE = ROOT / "videos" / "sports2d_demo.mp4"
 EVAL_DIR = ROOT.parent / "shared" / "eval-dev"
 MIN_CUTOFFS = (1.0, 2.0, 4.0, 6.0, 8.0)
 BETAS = (0.0, 1.0, 3.0, 10.0, 30.0)
-PARTS = ("throughput", "accuracy", "tuning")
+PARTS = ("throughput", "accuracy", "tuning", "mixste")
 
 
 def live_engine(fps: float, image_size: tuple[int, int], max_people: int | None, lifter=None) -> LiveEngine:
@@ -198,6 +198,23 @@ def tuning_table(clips: list[Path], output: Path) -> None:
         print(f"| {min_cutoff:g} | " + " | ".join(cells) + " |", flush=True)
 
 
+def mixste_rate(frames: int = 30) -> None:
+    """The causal MixSTE window (243 frames, past-padded, flip-averaged) per frame and person, on the CPU."""
+    import time
+
+    import torch
+
+    lifter = CausalLifter(load_lifter("mixste-synthetic")).new_person()
+    keypoints = np.random.default_rng(0).uniform(-0.5, 0.5, (frames, 17, 2)).astype(np.float32)
+    lifter(keypoints[0], None, 0.0)  # the first call builds the graph
+    start = time.perf_counter()
+    for index in range(1, frames):
+        lifter(keypoints[index], None, index / 30)
+    seconds = (time.perf_counter() - start) / (frames - 1)
+    print(f"mixste-synthetic, causal: {1000 * seconds:.0f} ms per frame and person ({1 / seconds:.1f} frames/s for "
+          f"one person; torch threads {torch.get_num_threads()}, load avg {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", type=Path, default=ROOT / "output" / "bench_live")
@@ -213,6 +230,9 @@ def main() -> None:
     if have_eval and "accuracy" in args.parts:
         print("\n## Live: the accuracy cost of causality (eval-dev, PA-MPJPE mm)\n")
         accuracy_table(args.output)
+    if "mixste" in args.parts:
+        print("\n## Live: the causal MixSTE window\n")
+        mixste_rate()
     if "tuning" in args.parts:
         print("\n## Live: one-euro constants against the zero-phase 6 Hz result (mm, root-relative)\n")
         tuning_table([SAMPLE] + eval_clips, args.output)

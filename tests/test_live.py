@@ -108,6 +108,18 @@ def test_sequence_lifter_present_pose_pads_the_past_only():
         runner.present_pose(np.zeros((6, 17, 2)))
 
 
+def test_causal_lifter_takes_seq2seq_and_refuses_centre_frame_lifters():
+    from lifters.api import NetworkLifter
+    from lifters.causal import CausalLifter, PastWindow
+    from lifters.runner import CentreFrameLifter
+
+    seq2seq = NetworkLifter(SequenceLifter(torch.nn.Identity(), 3, flip=False), "MixSTE (test)", "mixste-test")
+    assert isinstance(CausalLifter(seq2seq).new_person(), PastWindow)
+    centre = NetworkLifter(CentreFrameLifter(torch.nn.Identity(), 3, flip=False), "Strided (test)", "strided")
+    with pytest.raises(ValueError, match="cannot run live"):
+        CausalLifter(centre)
+
+
 def test_nanmedian_rows_is_numpys_nanmedian():
     values = np.random.default_rng(3).normal(size=(6, 9, 2))
     values[np.random.default_rng(4).random(values.shape) < 0.4] = np.nan
