@@ -48,7 +48,7 @@ SAMPLE = ROOT / "videos" / "sports2d_demo.mp4"
 EVAL_DIR = ROOT.parent / "shared" / "eval-dev"
 MIN_CUTOFFS = (1.0, 2.0, 4.0, 6.0, 8.0)
 BETAS = (0.0, 1.0, 3.0, 10.0, 30.0)
-PARTS = ("throughput", "accuracy", "tuning", "mixste")
+PARTS = ("throughput", "stages", "accuracy", "tuning", "mixste")
 
 
 def live_engine(fps: float, image_size: tuple[int, int], max_people: int | None, lifter=None) -> LiveEngine:
@@ -100,6 +100,60 @@ def throughput_table(clips: list[Path]) -> None:
                   f"{row['processed']} | {row['rate']:.1f} | {row['dropped']} "
                   f"({100 * row['dropped'] / row['captured']:.0f} %) | {row['median']:.0f} | {row['p95']:.0f} | "
                   f"{row['cpu_ms']:.0f} | {row['load']:.1f} |", flush=True)
+
+
+def stage_costs(video: Path, max_people: int = 1) -> None:
+    """Each stage's wall time per frame, one after another in one process, on every frame of ``video``."""
+    import time
+
+    reader = VideoReader(video)
+    seconds = dict(decode=0.0, detect_and_follow=0.0, flip_lift_world=0.0, view=0.0, jpeg=0.0)
+    engine = view = None
+    frames = iter(reader)
+    count = 0
+    while True:
+        start = time.perf_counter()
+        image = next(frames, None)
+        seconds["decode"] += time.perf_counter() - start
+        if image is None:
+            break
+        engine = engine or live_engine(reader.fps, (image.shape[1], image.shape[0]), max_people)
+        estimator = engine.estimator
+        timed = _Timed(estimator, seconds)
+        engine.estimator = timed
+        start = time.perf_counter()
+        processed = engine(CapturedFrame(count, count / reader.fps, 0.0, image))
+        seconds["flip_lift_world"] += time.perf_counter() - start - timed.seconds
+        engine.estimator = estimator
+        view = view or LiveView(image.shape[1], image.shape[0], reader.fps)
+        start = time.perf_counter()
+        composite = view(processed, "status")
+        seconds["view"] += time.perf_counter() - start
+        start = time.perf_counter()
+        encode_jpeg(composite)
+        seconds["jpeg"] += time.perf_counter() - start
+        count += 1
+    engine.close()
+    print(f"{video.name}, {count} frames, --max-people {max_people}, load avg {os.getloadavg()[0]:.1f}; ms per frame "
+          "(the whole-frame detector runs on its own thread, outside these):\n")
+    print("| " + " | ".join(seconds) + " |\n|" + "---|" * len(seconds))
+    print("| " + " | ".join(f"{1000 * value / count:.1f}" for value in seconds.values()) + " |")
+
+
+class _Timed:
+    """Wraps the 2D stage, adding its wall time to ``seconds['detect_and_follow']``."""
+
+    def __init__(self, estimator, totals: dict[str, float]):
+        self.estimator, self.totals, self.seconds = estimator, totals, 0.0
+
+    def __call__(self, frames):
+        import time
+
+        start = time.perf_counter()
+        poses = self.estimator(frames)
+        self.seconds = time.perf_counter() - start
+        self.totals["detect_and_follow"] += self.seconds
+        return poses
 
 
 def every_frame(video: Path, max_people: int | None, lifter=None) -> tuple[list, object, float, LiveEngine]:
@@ -222,11 +276,14 @@ def main() -> None:
     args = parser.parse_args()
     have_eval = (EVAL_DIR / "pose2sim_multi.npz").exists()
     eval_clips = sorted((EVAL_DIR / "media").glob("cam0*.mp4")) if have_eval else []
-    print(f"## Live: --realtime playback\n\nCommand: `python benchmarks/live.py`; {os.cpu_count()} CPU cores; "
-          f"2D: YOLO at {LIVE_DETECTOR_IMAGE_SIZE} px every {LIVE_DETECT_EVERY} frames + BlazePose; lifter "
-          "blazepose3d (causal).\n")
+    print(f"Command: `python benchmarks/live.py`; {os.cpu_count()} CPU cores; 2D: YOLO at {LIVE_DETECTOR_IMAGE_SIZE} "
+          f"px every {LIVE_DETECT_EVERY} frames in the background + BlazePose; lifter blazepose3d (causal).")
     if "throughput" in args.parts:
+        print("\n## Live: --realtime playback\n")
         throughput_table([SAMPLE] + eval_clips[:1])
+    if "stages" in args.parts:
+        print("\n## Live: what a frame costs, stage by stage\n")
+        stage_costs(SAMPLE)
     if have_eval and "accuracy" in args.parts:
         print("\n## Live: the accuracy cost of causality (eval-dev, PA-MPJPE mm)\n")
         accuracy_table(args.output)

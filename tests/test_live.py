@@ -141,6 +141,50 @@ def test_live_world_finds_root_up_and_floor_of_a_person_standing_still():
     assert placed.keypoints_world[0, :, 2].min() == pytest.approx(0.07, abs=0.02)  # the ankles 7 cm above it
 
 
+class _ScriptedPeople:
+    """A 2D stage that returns the given people (track id → COCO-17 keypoints) frame after frame."""
+
+    def __init__(self, script: list[dict[int, np.ndarray]]):
+        self.script, self.frame = script, 0
+
+    def __call__(self, frames):
+        from detectors.base import FramePoses
+
+        people = self.script[self.frame]
+        self.frame += 1
+        ids = sorted(people)
+        keypoints = np.array([people[track_id] for track_id in ids], np.float32).reshape(-1, 17, 2)
+        world = np.tile((keypoints - 300) / 400, (1, 1, 2))[..., :3].astype(np.float32)  # any finite 3D
+        return [FramePoses(np.zeros((len(ids), 4), np.float32), np.ones(len(ids), np.float32), keypoints,
+                           np.ones((len(ids), 17), np.float32), world, np.array(ids, np.int64))]
+
+    def close(self):
+        pass
+
+
+def test_engine_shapes_and_forgets_people_gone_for_good():
+    from app.live.engine import FORGET_SECONDS, LiveEngine
+    from lifters.blazepose3d import BlazePose3DLifter
+    from lifters.causal import CausalLifter
+
+    fps = 30.0
+    gone_after = 10
+    script = [{3: _walking_skeleton(frame), **({8: _walking_skeleton(frame) + [200, 0]} if frame < gone_after else {})}
+              for frame in range(gone_after + round(FORGET_SECONDS * fps) + 2)]
+    engine = LiveEngine(_ScriptedPeople(script), CausalLifter(BlazePose3DLifter()),
+                        Intrinsics(1000.0, (640.0, 360.0), "prior"), fps)
+    image = np.zeros((720, 1280, 3), np.uint8)
+    for index in range(len(script)):
+        processed = engine(CapturedFrame(index, index / fps, 0.0, image))
+        if index == 0:
+            assert list(processed.track_ids) == [3, 8]
+            assert processed.keypoints_2d.shape == (2, 17, 2) and processed.scores_2d.shape == (2, 17)
+            assert processed.keypoints_3d.shape == processed.placed.keypoints_world.shape == (2, 17, 3)
+            np.testing.assert_allclose(processed.keypoints_3d[:, 0], 0.0)  # root-relative
+    assert list(processed.track_ids) == [3]
+    assert set(engine._lifters) == set(engine._flips) == set(engine.world._root_filters) == {3}
+
+
 # --- mailboxes, the preview ----------------------------------------------------------------------------------------
 
 def test_latest_keeps_the_newest_and_counts_what_it_replaced():
@@ -371,7 +415,7 @@ def test_cli_realtime_records_and_ctrl_c_keeps_the_recording(tmp_path):
             break
     time.sleep(2.0)
     process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    stdout, stderr = process.communicate(timeout=120)
     stderr = "".join(lines) + stderr
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "recorded:" in stderr

@@ -14,6 +14,7 @@ from lifters.world.camera import Intrinsics
 from lifters.world.live import LiveWorld, PlacedPeople
 
 FLIP_LOOK_BACK_SECONDS = 1.0  # how far back the online flip correction looks
+FORGET_SECONDS = 5.0  # a person unseen this long is gone for good (the 2D stage gives a returning person a new id)
 
 
 @dataclass
@@ -45,10 +46,21 @@ class LiveEngine:
         self.look_back = max(1, round(FLIP_LOOK_BACK_SECONDS * fps))
         self._flips: dict[int, OnlineFlipCorrector] = {}
         self._lifters: dict[int, object] = {}
+        self._last_seen: dict[int, float] = {}  # media time, per track id
+        self._forgotten_corrections = 0  # corrected frames of the people forgotten
 
     @property
-    def flip_corrected_frames(self) -> int:
-        return sum(corrector.corrected_frames for corrector in self._flips.values())
+    def corrected_frames(self) -> int:
+        """Frames (summed over people) the online flip correction relabelled."""
+        return self._forgotten_corrections + sum(corrector.corrected_frames for corrector in self._flips.values())
+
+    def _forget_the_gone(self, time: float) -> None:
+        """Drop the state of people unseen for ``FORGET_SECONDS``, so a long session's memory stays flat."""
+        gone = {track_id for track_id, seen in self._last_seen.items() if time - seen > FORGET_SECONDS}
+        for track_id in gone:
+            self._forgotten_corrections += self._flips.pop(track_id).corrected_frames
+            del self._lifters[track_id], self._last_seen[track_id]
+        self.world.forget(gone)
 
     def warm_up(self, width: int, height: int) -> None:
         """Load the 2D models on a blank frame of the source's size, before the first real frame."""
@@ -74,6 +86,8 @@ class LiveEngine:
             lift = self._lifters.setdefault(int(track_id), self.lifter.new_person())
             poses[person] = lift(normalized[person], None if world is None else world[person], frame.media_time)
         placed = self.world(poses, keypoints_2d, scores_2d, track_ids, frame.media_time)
+        self._last_seen.update((int(track_id), frame.media_time) for track_id in track_ids)
+        self._forget_the_gone(frame.media_time)
         return ProcessedFrame(frame, np.asarray(track_ids, np.int64), keypoints_2d, scores_2d, poses, placed)
 
     def close(self) -> None:

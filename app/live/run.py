@@ -21,6 +21,7 @@ from app.errors import InputError, OutputError
 from app.live.preview import MjpegPreview, encode_jpeg
 from app.live.sources import CameraSource, FrameSource, RealtimeFileSource
 from app.output_set import check_output_root, check_replaceable, signals_held
+from app.video_io import check_video_path
 
 # The 2D stage live: YOLO at 640 px instead of 1280 (65 ms instead of 290 ms a run on the development CPU), every
 # 10 frames as offline, on a thread of its own (BENCHMARKS.md, "Live").
@@ -84,8 +85,8 @@ def check_live_options(args: argparse.Namespace) -> None:
         raise ValueError("--gif is for video files; a live session records with --record")
     if args.export != "all":
         raise ValueError("--export is for video files; a live session records the MP4 and the npz (--record)")
-    if args.realtime is not None and not args.realtime.is_file():
-        raise InputError(f"{args.realtime}: no such file")
+    if args.realtime is not None:
+        check_video_path(args.realtime)
 
 
 def run_live_command(args: argparse.Namespace) -> int:
@@ -185,5 +186,5 @@ def _session(args, source: FrameSource, preview: MjpegPreview, lifter, detector:
         return 1
     if source.error:
         warnings.warn(f"the source ended with a read failure: {source.error}")
-    print(stats.summary())
+    print(f"{source.name}: {stats.summary()} | left/right flips corrected in {engine.corrected_frames} frames")
     return 0

@@ -46,6 +46,8 @@ class LiveView:
         if count and self._needs_framing(placed.keypoints_world[:, 0], placed.camera_height):
             self._frame_panel(processed)
         trails = []
+        in_view = set(processed.track_ids.tolist())  # a person out of view starts a new trail when back
+        self._trails = {track_id: trail for track_id, trail in self._trails.items() if track_id in in_view}
         for person, track_id in enumerate(processed.track_ids):
             trail = self._trails.setdefault(int(track_id), deque(maxlen=self._trail_length))
             trail.append(placed.keypoints_world[person, 0])

@@ -94,3 +94,8 @@ class LiveWorld:
         ankles, ankle_height = samples[:, :6].reshape(-1, 2, 3), samples[:, 6]
         below_camera = (-(ankles @ self.up)).max(axis=1)  # the lower ankle
         self.camera_height = float(np.median(below_camera + ankle_height))
+
+    def forget(self, track_ids: set[int]) -> None:
+        """Drop the root filters of people gone for good."""
+        for track_id in track_ids & set(self._root_filters):
+            del self._root_filters[track_id]
