@@ -254,6 +254,51 @@ def test_preview_serves_a_page_the_latest_jpeg_and_a_stream():
         preview.close()
 
 
+def test_stream_source_reads_an_http_mjpeg_stream():
+    from app.live.sources import CameraSource
+
+    preview, done = MjpegPreview(0), threading.Event()
+
+    def camera():  # a network camera serving MJPEG: a grey level that rises by 10 a frame
+        level = 0
+        while not done.is_set():
+            preview.publish(encode_jpeg(np.full((48, 64, 3), level % 250, np.uint8)))
+            level += 10
+            time.sleep(0.03)
+
+    threading.Thread(target=camera, daemon=True).start()
+    source = CameraSource(f"http://127.0.0.1:{preview.port}/stream.mjpg")
+    try:
+        assert source.frame_size == (64, 48)
+        source.start()
+        frames = []
+        while len(frames) < 8 and (frame := source.frames.take(5.0)) is not None:
+            frames.append(frame)
+    finally:
+        source.stop()
+        done.set()
+        preview.close()
+    assert len(frames) == 8 and all(frame.image.shape == (48, 64, 3) for frame in frames)
+    assert np.all(np.diff([frame.index for frame in frames]) >= 1)
+    assert np.all(np.diff([frame.captured_at for frame in frames]) > 0)
+    assert np.all(np.diff([frame.media_time for frame in frames]) > 0)
+    levels = [float(frame.image.mean()) for frame in frames]
+    assert np.all(np.diff(levels) > 0)  # newer frames, in order
+
+
+def test_stream_source_on_a_file_drops_what_a_slow_reader_misses(short_clip):
+    from app.live.sources import CameraSource
+
+    source = CameraSource(str(short_clip)).start()
+    taken = []
+    while (frame := source.frames.take(5.0)) is not None:
+        taken.append(frame.index)
+        time.sleep(0.02)  # slower than the decoder
+    source.stop()
+    assert source.frames.ended and source.frames.delivered == CLIP_FRAMES
+    assert len(taken) + source.frames.dropped == CLIP_FRAMES and taken == sorted(set(taken))
+
+
 # --- recording -----------------------------------------------------------------------------------------------------
 
 def _processed(index: int, track_ids: list[int], size=(64, 48)) -> ProcessedFrame:
