@@ -29,7 +29,8 @@ from app.export import ClipKeypoints, save_keypoints  # noqa: E402
 from app.live.engine import LiveEngine  # noqa: E402
 from app.live.preview import MjpegPreview, encode_jpeg  # noqa: E402
 from app.live.recording import clip_keypoints, people_record  # noqa: E402
-from app.live.run import LIVE_DETECT_EVERY, LIVE_DETECTOR_IMAGE_SIZE, build_live_estimator  # noqa: E402
+from app.live.run import (LIVE_DETECT_EVERY, LIVE_DETECTOR_IMAGE_SIZE, build_live_estimator,  # noqa: E402
+                          use_torch_threads_for)
 from app.live.session import run_live  # noqa: E402
 from app.live.sources import CapturedFrame, RealtimeFileSource  # noqa: E402
 from app.live.view import LiveView  # noqa: E402
@@ -61,10 +62,15 @@ def live_engine(fps: float, image_size: tuple[int, int], max_people: int | None,
     return engine
 
 
-def realtime_run(video: Path, max_people: int | None) -> dict:
+def realtime_run(video: Path, max_people: int | None, lifter_name: str = "blazepose3d") -> dict:
     """One --realtime playback through ``run_live``, publishing every composite to a preview as the CLI does."""
+    import torch
+
+    default_threads = torch.get_num_threads()
+    lifter = CausalLifter(load_lifter(lifter_name))
+    use_torch_threads_for(lifter)
     source = RealtimeFileSource(video)
-    engine = live_engine(source.fps, source.frame_size, max_people)
+    engine = live_engine(source.fps, source.frame_size, max_people, lifter)
     preview = MjpegPreview(0)
     people = []
 
@@ -79,10 +85,12 @@ def realtime_run(video: Path, max_people: int | None) -> dict:
     finally:
         engine.close()
         preview.close()
+        torch.set_num_threads(default_threads)
     cpu_after = os.times()
     cpu_seconds = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     latency = 1000 * stats.latencies()
-    return dict(clip=video.name, fps=source.fps, max_people=max_people or "all", captured=stats.captured,
+    return dict(clip=video.name, fps=source.fps, max_people=max_people or "all", lifter=lifter_name,
+                captured=stats.captured,
                 processed=stats.processed, dropped=stats.dropped, rate=stats.processed_rate(),
                 median=float(np.median(latency)), p95=float(np.percentile(latency, 95)),
                 people=float(np.mean(people)), load=(load_before + os.getloadavg()[0]) / 2,
@@ -90,16 +98,16 @@ def realtime_run(video: Path, max_people: int | None) -> dict:
 
 
 def throughput_table(clips: list[Path]) -> None:
-    print("| clip (fps) | --max-people | people shown (mean) | captured | processed | frames/s | dropped | "
+    print("| clip (fps) | --max-people | lifter | people shown (mean) | captured | processed | frames/s | dropped | "
           "latency median (ms) | latency p95 (ms) | CPU ms per processed frame | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for video in clips:
-        for max_people in (1, 2):
-            row = realtime_run(video, max_people)
-            print(f"| {row['clip']} ({row['fps']:g}) | {row['max_people']} | {row['people']:.2f} | {row['captured']} | "
-                  f"{row['processed']} | {row['rate']:.1f} | {row['dropped']} "
-                  f"({100 * row['dropped'] / row['captured']:.0f} %) | {row['median']:.0f} | {row['p95']:.0f} | "
-                  f"{row['cpu_ms']:.0f} | {row['load']:.1f} |", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    runs = [(video, max_people, "blazepose3d") for video in clips for max_people in (1, 2)]
+    for video, max_people, lifter_name in runs + [(clips[0], 1, "mixste-synthetic")]:
+        row = realtime_run(video, max_people, lifter_name)
+        print(f"| {row['clip']} ({row['fps']:g}) | {row['max_people']} | {row['lifter']} | {row['people']:.2f} | "
+              f"{row['captured']} | {row['processed']} | {row['rate']:.1f} | {row['dropped']} "
+              f"({100 * row['dropped'] / row['captured']:.0f} %) | {row['median']:.0f} | {row['p95']:.0f} | "
+              f"{row['cpu_ms']:.0f} | {row['load']:.1f} |", flush=True)
 
 
 def stage_costs(video: Path, max_people: int = 1) -> None:
@@ -173,44 +181,53 @@ def every_frame(video: Path, max_people: int | None, lifter=None) -> tuple[list,
 
 
 def accuracy_table(output: Path) -> None:
+    import torch
+
     from benchmarks.accuracy_3d import load_scorer, score
 
     scorer = load_scorer()
     ground_truth = np.load(EVAL_DIR / "pose2sim_multi.npz")
     names = [str(name) for name in ground_truth["cam_names"]]
     people = [str(name) for name in ground_truth["person_names"]]
-    offline_lifter = load_lifter("blazepose3d")
-    rows = {"offline (CLI defaults)": [], "live (causal)": []}
+    lifter_names = ("blazepose3d", "mixste-synthetic")
+    offline_lifters = {name: load_lifter(name) for name in lifter_names}
+    rows: dict[str, list[dict]] = {}
     for view, camera in enumerate(names):
         video = EVAL_DIR / "media" / f"{camera}.mp4"
         reader = VideoReader(video)
         tracks, image_size = detect_people(reader, RunOptions(output_dir=output, progress=False), StageTimer())
         tracks, _ = correct_left_right_flips(tracks)
-        keypoints_2d, scores_2d, _, keypoints_3d = lift_people(offline_lifter, tracks, image_size, reader.fps)
-        offline_npz = output / "offline" / f"{camera}_keypoints.npz"
-        offline_npz.parent.mkdir(parents=True, exist_ok=True)
-        save_keypoints(offline_npz, ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, tracks.valid,
-                                                  tracks.track_ids, reader.fps, image_size, "blazepose3d"))
-        records, last, fps, engine = every_frame(video, None)
-        live_npz = output / "live" / f"{camera}_keypoints.npz"
-        live_npz.parent.mkdir(parents=True, exist_ok=True)
-        save_keypoints(live_npz, clip_keypoints(records, last, fps, engine.camera, "blazepose3d"))
-        for name, npz in (("offline (CLI defaults)", offline_npz), ("live (causal)", live_npz)):
+        outputs = {}
+        for name in lifter_names:
+            keypoints_2d, scores_2d, _, keypoints_3d = lift_people(offline_lifters[name], tracks, image_size,
+                                                                   reader.fps)
+            outputs[f"offline {name}"] = ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, tracks.valid,
+                                                       tracks.track_ids, reader.fps, image_size, name)
+            default_threads = torch.get_num_threads()
+            lifter = CausalLifter(offline_lifters[name])
+            use_torch_threads_for(lifter)
+            records, last, fps, engine = every_frame(video, None, lifter)
+            torch.set_num_threads(default_threads)
+            outputs[f"live {name}"] = clip_keypoints(records, last, fps, engine.camera, name)
+        for label, clip in outputs.items():
+            npz = output / label.replace(" ", "_") / f"{camera}_keypoints.npz"
+            npz.parent.mkdir(parents=True, exist_ok=True)
+            save_keypoints(npz, clip)
             for person, row in enumerate(score(scorer, npz, view)):
-                rows[name].append(dict(row, view=camera, person=people[person]))
+                rows.setdefault(label, []).append(dict(row, view=camera, person=people[person]))
         print(f"{camera} done", file=sys.stderr, flush=True)
-    columns = [(row["view"], row["person"]) for row in rows["offline (CLI defaults)"]]
+    columns = [(row["view"], row["person"]) for row in rows["offline blazepose3d"]]
     print("| path | " + " | ".join(f"{view} {person}" for view, person in columns) + " | mean PA-MPJPE | vs offline "
           "| mean MPJPE | mean MPJVE | coverage |")
     print("|---|" + "---|" * (len(columns) + 5))
-    offline_mean = np.mean([row["PA_MPJPE"] for row in rows["offline (CLI defaults)"]])
-    for name, name_rows in rows.items():
-        pa = np.array([row["PA_MPJPE"] for row in name_rows])
-        matched = sum(row["coverage"][0] for row in name_rows)
-        total = sum(row["coverage"][1] for row in name_rows)
-        print(f"| {name} | " + " | ".join(f"{value:.1f}" for value in pa) + f" | {pa.mean():.1f} | "
-              f"{pa.mean() / offline_mean:.3f} | {np.mean([row['MPJPE'] for row in name_rows]):.1f} | "
-              f"{np.mean([row['MPJVE'] for row in name_rows]):.2f} | {matched}/{total} |")
+    for label, label_rows in rows.items():
+        pa = np.array([row["PA_MPJPE"] for row in label_rows])
+        offline_mean = np.mean([row["PA_MPJPE"] for row in rows["offline " + label.split(" ", 1)[1]]])
+        matched = sum(row["coverage"][0] for row in label_rows)
+        total = sum(row["coverage"][1] for row in label_rows)
+        print(f"| {label} | " + " | ".join(f"{value:.1f}" for value in pa) + f" | {pa.mean():.1f} | "
+              f"{pa.mean() / offline_mean:.3f} | {np.mean([row['MPJPE'] for row in label_rows]):.1f} | "
+              f"{np.mean([row['MPJVE'] for row in label_rows]):.2f} | {matched}/{total} |")
 
 
 def tuning_table(clips: list[Path], output: Path) -> None:
@@ -253,20 +270,29 @@ def tuning_table(clips: list[Path], output: Path) -> None:
 
 
 def mixste_rate(frames: int = 30) -> None:
-    """The causal MixSTE window (243 frames, past-padded, flip-averaged) per frame and person, on the CPU."""
+    """The causal MixSTE window (243 frames, past-padded, flip-averaged) per frame and person, on the CPU, with
+    torch on 2 threads and on 1 (interleaved)."""
     import time
 
     import torch
 
-    lifter = CausalLifter(load_lifter("mixste-synthetic")).new_person()
+    lifter = CausalLifter(load_lifter("mixste-synthetic"))
     keypoints = np.random.default_rng(0).uniform(-0.5, 0.5, (frames, 17, 2)).astype(np.float32)
-    lifter(keypoints[0], None, 0.0)  # the first call builds the graph
-    start = time.perf_counter()
-    for index in range(1, frames):
-        lifter(keypoints[index], None, index / 30)
-    seconds = (time.perf_counter() - start) / (frames - 1)
-    print(f"mixste-synthetic, causal: {1000 * seconds:.0f} ms per frame and person ({1 / seconds:.1f} frames/s for "
-          f"one person; torch threads {torch.get_num_threads()}, load avg {os.getloadavg()[0]:.1f})")
+    default_threads = torch.get_num_threads()
+    print("| torch threads | median ms per frame and person | max ms | frames/s (one person) | load avg |\n"
+          "|---|---|---|---|---|")
+    for threads in (default_threads, 1, default_threads, 1):
+        torch.set_num_threads(threads)
+        person = lifter.new_person()
+        person(keypoints[0], None, 0.0)  # the first call builds the graph
+        times = []
+        for index in range(1, frames):
+            start = time.perf_counter()
+            person(keypoints[index], None, index / 30)
+            times.append(time.perf_counter() - start)
+        print(f"| {threads} | {1000 * np.median(times):.0f} | {1000 * np.max(times):.0f} | "
+              f"{1 / np.median(times):.1f} | {os.getloadavg()[0]:.1f} |", flush=True)
+    torch.set_num_threads(default_threads)
 
 
 def main() -> None:

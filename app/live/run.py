@@ -80,6 +80,16 @@ def build_live_estimator(detector: str, max_people: int | None, device: str | No
                                 LIVE_DETECT_EVERY, background_detection=True)
 
 
+def use_torch_threads_for(lifter) -> None:
+    """A network lifter runs on every frame: torch on one thread then. With its default of one thread per core,
+    the causal MixSTE window took 80-120 ms a frame (up to 1 s) on the shared 2-core machine, on one thread 16 ms
+    (BENCHMARKS.md, "Live"); blazepose3d runs no torch model per frame, so the detector keeps its threads."""
+    import torch
+
+    if not lifter.needs_world:
+        torch.set_num_threads(1)
+
+
 def check_live_options(args: argparse.Namespace) -> None:
     if args.gif:
         raise ValueError("--gif is for video files; a live session records with --record")
@@ -139,6 +149,7 @@ def _session(args, source: FrameSource, preview: MjpegPreview, lifter, detector:
     stop = threading.Event()
     previous = {number: signal.signal(number, lambda *_: stop.set()) for number in STOP_SIGNALS}
     print(f"lifter: {lifter.description}", file=sys.stderr)
+    use_torch_threads_for(lifter)
     estimator = build_live_estimator(detector, args.max_people, args.device)
     camera = clip_intrinsics(source.frame_size, args.focal, args.realtime)
     engine = LiveEngine(estimator, lifter, camera, source.fps)
