@@ -57,7 +57,7 @@ class PastWindow:
 class CausalLifter:
     """Makes a ``PersonLifter`` per person for one loaded lifter; ``name``/``description`` are the lifter's."""
 
-    def __init__(self, lifter, min_cutoff: float | None = None, beta: float | None = None):
+    def __init__(self, lifter):
         self.lifter = lifter
         self.name, self.description = lifter.name, f"{lifter.description}, causal"
         self.needs_world = isinstance(lifter, BlazePose3DLifter)
@@ -65,10 +65,8 @@ class CausalLifter:
         if not self.needs_world and not isinstance(runner, SequenceLifter):
             raise ValueError(f"the lifter {lifter.name} predicts the centre of a window (half of it in the future), "
                              "so it cannot run live: use blazepose3d or a MixSTE-architecture lifter")
-        self._filter_options = {key: value for key, value in (("min_cutoff", min_cutoff), ("beta", beta))
-                                if value is not None}
 
     def new_person(self) -> PersonLifter:
         if self.needs_world:
-            return SmoothedWorldLandmarks(OneEuroFilter(**self._filter_options))
+            return SmoothedWorldLandmarks(OneEuroFilter())
         return PastWindow(self.lifter.runner)

@@ -8,7 +8,7 @@ import numpy as np
 
 from app.live.sources import CapturedFrame
 from detectors.flip_correction import OnlineFlipCorrector
-from lifters.causal import CausalLifter
+from lifters.causal import CausalLifter, PersonLifter
 from lifters.skeleton import coco_to_h36m, normalize_screen_coordinates
 from lifters.world.camera import Intrinsics
 from lifters.world.live import LiveWorld, PlacedPeople
@@ -45,7 +45,7 @@ class LiveEngine:
         self.world = LiveWorld(camera, fps)
         self.look_back = max(1, round(FLIP_LOOK_BACK_SECONDS * fps))
         self._flips: dict[int, OnlineFlipCorrector] = {}
-        self._lifters: dict[int, object] = {}
+        self._lifters: dict[int, PersonLifter] = {}
         self._last_seen: dict[int, float] = {}  # media time, per track id
         self._forgotten_corrections = 0  # corrected frames of the people forgotten
 
@@ -73,8 +73,12 @@ class LiveEngine:
         track_ids = people.track_ids if people.track_ids is not None else np.zeros(count, np.int64)
         keypoints, scores = people.keypoints.copy(), people.scores.copy()
         world = None if people.world_keypoints is None else people.world_keypoints.copy()
+        for track_id in map(int, track_ids):
+            if track_id not in self._flips:  # someone new
+                self._flips[track_id] = OnlineFlipCorrector(self.look_back)
+                self._lifters[track_id] = self.lifter.new_person()
         for person, track_id in enumerate(track_ids):
-            corrector = self._flips.setdefault(int(track_id), OnlineFlipCorrector(self.look_back))
+            corrector = self._flips[int(track_id)]
             keypoints[person], scores[person], world_person = corrector(
                 keypoints[person], scores[person], None if world is None else world[person])
             if world is not None:
@@ -83,8 +87,7 @@ class LiveEngine:
         normalized = normalize_screen_coordinates(keypoints_2d, frame.image.shape[1], frame.image.shape[0])
         poses = np.zeros((count, 17, 3), np.float32)
         for person, track_id in enumerate(track_ids):
-            lift = self._lifters.setdefault(int(track_id), self.lifter.new_person())
-            poses[person] = lift(normalized[person], None if world is None else world[person], frame.media_time)
+            poses[person] = self._lifters[int(track_id)](normalized[person], None if world is None else world[person], frame.media_time)
         placed = self.world(poses, keypoints_2d, scores_2d, track_ids, frame.media_time)
         self._last_seen.update((int(track_id), frame.media_time) for track_id in track_ids)
         self._forget_the_gone(frame.media_time)
