@@ -23,6 +23,7 @@ from pathlib import Path
 
 from app.errors import InputError, OutputError, Terminated
 from app.exports import parse_exports
+from app.live.run import DEFAULT_PORT, check_no_live_options, is_live, run_live_command
 from app.output_set import check_output_root, check_replaceable, signals_held
 from app.video_io import VIDEO_SUFFIXES, check_video_path
 from detectors.api import DETECTORS, POSE_MODELS, choose_models, resolve_model_files
@@ -148,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the camera's focal length in pixels, when known (default: the video's metadata, "
                              "else a 30 mm-equivalent prior)")
     live = parser.add_argument_group("live (--webcam, --stream, --realtime)")
-    live.add_argument("--port", type=_port, default=8765,
+    live.add_argument("--port", type=_port, default=DEFAULT_PORT,
                       help="the browser preview at http://127.0.0.1:PORT/ (0: any free port; default: %(default)s)")
     live.add_argument("--no-window", action="store_true", help="no OpenCV window, the browser preview only")
     live.add_argument("--record", action="store_true",
@@ -260,11 +261,10 @@ def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _print_warning
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from app.live.run import is_live, run_live_command
-
     if is_live(args):
         return run_live_command(args)
     try:
+        check_no_live_options(args)
         videos, names = _check_paths(args)
         exports = parse_exports(args.export)
         detector, pose2d = resolve_model_files(*choose_models(args.detector, args.pose2d, args.max_people))

@@ -440,6 +440,7 @@ def _cli(*args, timeout=120):
     (["--realtime", "{clip}", "--gif"], "--gif is for video files"),
     (["--realtime", "{clip}", "--pose2d", "yolo"], "live, the 2D stage is BlazePose"),
     (["--webcam", "57"], "webcam 57: cannot be opened"),
+    (["--video", "{clip}", "--record", "--port", "9000"], "--record, --port: for live sources only"),
 ])
 def test_live_option_errors_are_one_line_and_exit_2(args, message, short_clip):
     result = _cli(*[str(short_clip) if arg == "{clip}" else arg for arg in args])

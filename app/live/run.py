@@ -31,8 +31,19 @@ WARM_UP_SIZE = (640, 480)  # px, when a camera does not say its frame size befor
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+DEFAULT_PORT = 8765
+
+
 def is_live(args: argparse.Namespace) -> bool:
     return args.webcam is not None or args.stream is not None or args.realtime is not None
+
+
+def check_no_live_options(args: argparse.Namespace) -> None:
+    """For file runs: the live-only options would do nothing, so they are an error."""
+    given = [option for option, used in (("--record", args.record), ("--no-window", args.no_window),
+                                         ("--port", args.port != DEFAULT_PORT)) if used]
+    if given:
+        raise ValueError(f"{', '.join(given)}: for live sources only (--webcam, --stream, --realtime)")
 
 
 def open_source(args: argparse.Namespace) -> FrameSource:
