@@ -20,17 +20,28 @@ from detectors.follow import DetectAndFollow, FollowedPerson
 
 
 class BackgroundDetectAndFollow(DetectAndFollow):
-    """As ``DetectAndFollow`` (same arguments), with the whole-frame detector run in the background."""
+    """As ``DetectAndFollow`` (same arguments), with the whole-frame detector run in the background.
+
+    result_delay: None (live): a detection is used on the first frame after it is ready, so where it lands depends
+    on the machine's speed. A number of frames: it is used exactly that many frames after the frame it ran on
+    (waiting for it if need be), so that measurements on every frame of a clip are repeatable.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.name = self.name.replace("(every", "(in the background, every")
+        self.result_delay: int | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detector")
         self._pending: Future | None = None
+        self._submitted_at = 0
 
     def _step(self, frame: np.ndarray) -> FramePoses:
         poses = super()._step(frame)
-        if self._pending is not None and self._pending.done():
+        if self._pending is None:
+            return poses
+        due = (self._pending.done() if self.result_delay is None
+               else self._frame - self._submitted_at >= self.result_delay)
+        if due:
             detections = self._pending.result()[0]
             self._pending = None
             self._use_detections(frame, detections)
@@ -41,6 +52,7 @@ class BackgroundDetectAndFollow(DetectAndFollow):
         self._last_detection = self._frame
         if self._pending is None:
             self.detector_runs += 1
+            self._submitted_at = self._frame
             self._pending = self._pool.submit(self.detector.detect_people, [frame])
 
     def _look_near(self, frame: np.ndarray, person: FollowedPerson) -> None:
