@@ -123,9 +123,10 @@ class RealtimeFileSource(FrameSource):
     def __init__(self, path: str | Path):
         self.reader = VideoReader(path)
         self.name, self.fps = self.reader.path.name, self.reader.fps
-        capture = cv2.VideoCapture(str(self.reader.path))
-        self.frame_size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-        capture.release()
+        first = next(iter(self.reader), None)  # the size as decoded: rotation metadata may turn the frame
+        if first is None:
+            raise InputError(f"{self.reader.path}: no decodable frames")
+        self.frame_size = (first.shape[1], first.shape[0])
         super().__init__()
 
     def _images(self) -> Iterator[tuple[float, np.ndarray]]:
@@ -134,8 +135,6 @@ class RealtimeFileSource(FrameSource):
             due = start + index / self.fps
             if self._stop.wait(max(0.0, due - time.monotonic())):
                 return
-            if index == 0:  # the rotation metadata may turn the frame: the size is what is decoded
-                self.frame_size = (image.shape[1], image.shape[0])
             yield index / self.fps, image
 
 
