@@ -30,7 +30,7 @@ from lifters.world.camera import Intrinsics
 from lifters.world.live import LiveWorld, PlacedPeople
 from lifters.world.root_fit import nanmedian_rows
 from tests.conftest import REPO, SAMPLE_CLIP, cut_clip
-from tests.world_fixtures import SyntheticCamera, observe, stander
+from tests.world_fixtures import STANDING, SyntheticCamera, observe, stander
 
 CLIP_FRAMES = 30
 
@@ -471,3 +471,25 @@ def test_cli_realtime_records_and_ctrl_c_keeps_the_recording(tmp_path):
     assert 0 < clip.num_frames < 230 and clip.valid.any() and clip.lifter == "blazepose3d"
     assert clip.keypoints_3d_world is not None and np.isfinite(clip.keypoints_3d_world).all()
     assert len(list(VideoReader(folder / "live_sports2d_demo.mp4"))) == clip.num_frames
+
+
+def test_live_view_reframes_only_when_someone_leaves_the_panel():
+    from app.live.view import LiveView, REFRAME_MARGIN
+
+    view = LiveView(64, 48, 30.0)
+    assert view.size == (64 + 48, 48)
+
+    def at(x: float) -> ProcessedFrame:
+        processed = _processed(0, [1])
+        processed.placed.keypoints_world[:] = STANDING + [x, 3.0, 0.0]  # z up, the feet on the floor
+        return processed
+
+    composite = view(at(0.0), "live 30.0 fps")
+    assert composite.shape == (48, 112, 3) and composite.dtype == np.uint8
+    first = view.renderer
+    # the joints' 1st percentile (between the wrists' -0.24 and the elbows' -0.22 m), 30 cm and the margin
+    assert -0.24 - 0.3 - REFRAME_MARGIN <= first.panel_3d.bounds[0, 0] <= -0.22 - 0.3 - REFRAME_MARGIN
+    view(at(0.5), "")  # still inside: the same framing
+    assert view.renderer is first
+    view(at(3.0), "")  # the pelvis left the panel: framed again around it
+    assert view.renderer is not first and view.renderer.panel_3d.bounds[0, 0] < 3.0 < view.renderer.panel_3d.bounds[1, 0]
