@@ -388,8 +388,9 @@ def test_live_session_headless_frames_timestamps_drops_and_the_preview(short_cli
         preview.close()
     assert stats.captured == CLIP_FRAMES  # every frame of the clip was delivered, processed or dropped
     assert stats.processed == len(shown) and stats.processed + stats.dropped == CLIP_FRAMES
-    assert stats.dropped == source.frames.dropped + (CLIP_FRAMES - source.frames.dropped - stats.processed)
-    assert np.all(np.diff(stats.indices) >= 1) and stats.indices[-1] < CLIP_FRAMES
+    assert source.frames.dropped <= stats.dropped  # the capture mailbox's drops, plus the drawing side's
+    assert np.all(np.diff(stats.indices) >= 1) and stats.indices[-1] < CLIP_FRAMES  # each shown once, in order
+    assert stats.dropped == CLIP_FRAMES - len(set(stats.indices))
     assert np.all(np.diff(stats.captured_at) > 0) and np.all(np.diff(stats.ready_at) > 0)
     assert np.all(stats.latencies() > 0)
     media_times = [processed.frame.media_time for processed, _ in shown]
