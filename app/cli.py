@@ -23,6 +23,7 @@ from pathlib import Path
 
 from app.errors import InputError, OutputError, Terminated
 from app.exports import parse_exports
+from app.live.run import DEFAULT_PORT, check_no_live_options, is_live, run_live_command
 from app.output_set import check_output_root, check_replaceable, signals_held
 from app.video_io import VIDEO_SUFFIXES, check_video_path
 from detectors.api import DETECTORS, POSE_MODELS, choose_models, resolve_model_files
@@ -55,13 +56,31 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, what: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole_number(text, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _camera_index(text: str) -> int:
+    value = _whole_number(text, "a camera index (0, 1, ...)")
+    if value < 0:
+        raise argparse.ArgumentTypeError("a camera index is at least 0")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _whole_number(text, "a port number")
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port number is in 0..65535")
     return value
 
 
@@ -95,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--video", type=Path, action="append", help="a video file (repeat for several)")
     source.add_argument("--input-dir", type=Path, help="process every video in this folder")
+    source.add_argument("--webcam", type=_camera_index, nargs="?", const=0, metavar="INDEX",
+                        help="live: a webcam (default index 0); see the README's 'Live' section")
+    source.add_argument("--stream", metavar="URL", help="live: a stream (RTSP, HTTP, ...) read through OpenCV/FFmpeg")
+    source.add_argument("--realtime", type=Path, metavar="FILE",
+                        help="live: a video file played at its own frame rate, as a camera would deliver it")
     parser.add_argument("--output", type=Path, default=Path("output"),
                         help="output folder; each video gets <output>/<stem>/, replaced as a whole on a rerun "
                              "(default: ./output)")
@@ -124,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--focal", type=_positive_float, default=None, metavar="PX",
                         help="the camera's focal length in pixels, when known (default: the video's metadata, "
                              "else a 30 mm-equivalent prior)")
+    live = parser.add_argument_group("live (--webcam, --stream, --realtime)")
+    live.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                      help="the browser preview at http://127.0.0.1:PORT/ (0: any free port; default: %(default)s)")
+    live.add_argument("--no-window", action="store_true", help="no OpenCV window, the browser preview only")
+    live.add_argument("--record", action="store_true",
+                      help="record the session as <output>/live_<name>/ (MP4 and npz), kept on a stop")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return parser
@@ -214,7 +244,7 @@ def _check_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
     return videos, names
 
 
-def _load_lifter(args: argparse.Namespace, detector: str, pose2d: str):
+def load_lifter_for_2d(args: argparse.Namespace, detector: str, pose2d: str):
     """The first torch import, the device check that needs it, and the lifter for the resolved 2D stage."""
     from lifters.api import auto_lifter_spec, load_lifter
     from lifters.runner import choose_device
@@ -231,7 +261,10 @@ def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _print_warning
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if is_live(args):
+        return run_live_command(args)
     try:
+        check_no_live_options(args)
         videos, names = _check_paths(args)
         exports = parse_exports(args.export)
         detector, pose2d = resolve_model_files(*choose_models(args.detector, args.pose2d, args.max_people))
@@ -241,7 +274,7 @@ def _run(argv: list[str] | None) -> int:
         # A Ctrl-C that lands inside a native extension's start-up (torch, mediapipe) can abort the process from
         # C++ ("terminate called after throwing pybind11::error_already_set"): signals wait until loading is done.
         with signals_held():
-            lifter = _load_lifter(args, detector, pose2d)
+            lifter = load_lifter_for_2d(args, detector, pose2d)
             from app.pipeline import Pipeline, RunOptions
     except (InputError, OutputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

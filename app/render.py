@@ -307,13 +307,16 @@ class SideBySideRenderer:
     """Composite of (frame + 2D skeletons | 3D panel), RGB uint8 (H, W + H, 3) with H = ``panel_height``.
 
     bounds, camera_position, camera_forward, raised_support: the 3D panel's framing, the video camera and the
-    surfaces people stood on off the floor (``Panel3D``).
+    surfaces people stood on off the floor (``Panel3D``). max_height: the cap of ``panel_height``; interpolation:
+    OpenCV's for scaling the frame down (area averaging is the sharpest, linear about 5× faster, for live use).
     """
 
     def __init__(self, frame_width: int, frame_height: int, azimuth: float = 20.0, elevation: float = 25.0,
                  bounds: np.ndarray = DEFAULT_BOUNDS, camera_position: np.ndarray | None = None,
-                 camera_forward: np.ndarray | None = None, raised_support: list[np.ndarray] | None = None):
-        self.height = panel_height(frame_height)
+                 camera_forward: np.ndarray | None = None, raised_support: list[np.ndarray] | None = None,
+                 max_height: int = 720, interpolation: int = cv2.INTER_AREA):
+        self.height = panel_height(frame_height, max_height)
+        self.interpolation = interpolation
         self.scale = self.height / frame_height
         self.left_width = round(frame_width * self.scale) // 2 * 2
         self.panel_3d = Panel3D(self.height, azimuth, elevation, bounds, camera_position, camera_forward,
@@ -325,7 +328,7 @@ class SideBySideRenderer:
                  ) -> np.ndarray:
         """keypoints_2d (P, 17, 2) px, scores_2d (P, 17), visible (P,) bool, poses_world (P, 17, 3) metres,
         trails: per person (K, 3) recent world pelvis positions, or None."""
-        left = cv2.resize(frame_bgr, (self.left_width, self.height), interpolation=cv2.INTER_AREA)
+        left = cv2.resize(frame_bgr, (self.left_width, self.height), interpolation=self.interpolation)
         label = len(track_ids) > 1
         for person in np.flatnonzero(visible):
             draw_skeleton_2d(left, keypoints_2d[person], scores_2d[person], track_ids[person], self.scale, label)

@@ -126,10 +126,15 @@ def _check_pickle(path: Path, option: str, allowed: frozenset, attributes: froze
 
 
 def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
-                         device: str | None = None):
+                         device: str | None = None, detector_image_size: int = DETECTOR_IMAGE_SIZE,
+                         detect_every: int = DETECT_EVERY, background_detection: bool = False):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
     and print one line saying which models run. ``max_people``: at most this many people are followed at once
-    (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any)."""
+    (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any).
+    ``detector_image_size``, ``detect_every``: YOLO's input size (long side, px) and, when BlazePose follows people,
+    the frames between its whole-frame runs, and whether they run on a thread of their own
+    (``detectors.background_detection``; the live mode's choices are in ``app.live.run``)."""
+    from detectors.background_detection import BackgroundDetectAndFollow
     from detectors.blazepose import BlazePoseEstimator
     from detectors.blazepose_roi import BlazePoseLandmarker
     from detectors.follow import DetectAndFollow
@@ -143,9 +148,10 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
         estimator = BlazePoseEstimator()
     else:
         following = pose2d == "blazepose"
-        person_detector = YoloPersonDetector(detector, device=device, image_size=DETECTOR_IMAGE_SIZE)
+        person_detector = YoloPersonDetector(detector, device=device, image_size=detector_image_size)
         if following:
-            estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), DETECT_EVERY,
+            follow = BackgroundDetectAndFollow if background_detection else DetectAndFollow
+            estimator = follow(person_detector, BlazePoseLandmarker(), detect_every,
                                         max_people or DEFAULT_MAX_FOLLOWED)
         elif pose2d == "yolo":
             if not person_detector.has_keypoints:

@@ -90,6 +90,10 @@ class BlazePoseEstimator:
                 self._pose = mp_pose.Pose(**self._settings)
             return [self._one(frame) for frame in frames]
 
+    def warm_up(self, frame: np.ndarray) -> None:
+        """Start the model on ``frame`` (its first call loads it); a frame without a person leaves no track."""
+        self([np.zeros_like(frame)])
+
     def close(self) -> None:
         if self._pose is not None:
             self._pose.close()

@@ -24,6 +24,7 @@ other way, and its 3D shares that belief (measured on the eval set's real swaps)
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -157,9 +158,48 @@ def correct_left_right_flips(tracks: PoseTracks, twist_weight: float = TWIST_WEI
         labellings = choose_labellings(keypoints[person, frames], twist_weight)
         corrected_frames[person] = int((labellings != 0).sum())
         for frame, labelling in zip(frames[labellings != 0], labellings[labellings != 0]):
-            perm = _swap_permutation(int(labelling))
-            keypoints[person, frame] = keypoints[person, frame, perm]
-            scores[person, frame] = scores[person, frame, perm]
+            relabelled = relabel(keypoints[person, frame], scores[person, frame],
+                                 None if world is None else world[person, frame], int(labelling))
+            keypoints[person, frame], scores[person, frame] = relabelled[:2]
             if world is not None:
-                world[person, frame] = _relabel_world(world[person, frame], int(labelling))
+                world[person, frame] = relabelled[2]
     return replace(tracks, keypoints=keypoints, scores=scores, world_keypoints=world), corrected_frames
+
+
+def relabel(keypoints: np.ndarray, scores: np.ndarray, world: np.ndarray | None, labelling: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One frame of one person, (17, 2) px, (17,), (17, 3) metres or None → the same under ``labelling`` (new
+    arrays; world keypoints of swapped groups mirrored in depth)."""
+    perm = _swap_permutation(labelling)
+    return keypoints[perm], scores[perm], None if world is None else _relabel_world(world, labelling)
+
+
+class OnlineFlipCorrector:
+    """Flip correction live, for one person: each frame's labelling from that frame and at most ``look_back``
+    frames before it, never a later one.
+
+    Per frame, the Viterbi of ``choose_labellings`` runs over the person's last ``look_back`` frames as corrected
+    (past decisions are final) followed by the present frame as detected, and the present frame takes the
+    labelling its best path ends in (fixed-lag-zero decoding). A swap that starts now is caught by the jump it
+    makes against the corrected past, and stays corrected for as long as it lasts (against the past as detected, a
+    stretch longer than the look-back would lose its start, and the twist cue alone cannot tell which group
+    swapped). What the offline correction gains from seeing how a stretch ends is lost (BENCHMARKS.md, "Live").
+    """
+
+    def __init__(self, look_back: int = 30, twist_weight: float = TWIST_WEIGHT):
+        if look_back < 1:
+            raise ValueError("look_back must be at least 1 frame")
+        self.look_back, self.twist_weight = look_back, twist_weight
+        self._corrected: deque[np.ndarray] = deque(maxlen=look_back)  # the last frames, as relabelled
+        self.corrected_frames = 0
+
+    def __call__(self, keypoints: np.ndarray, scores: np.ndarray, world: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One detected frame, (17, 2) px COCO-17, (17,), (17, 3) metres or None → relabelled (see ``relabel``)."""
+        window = np.stack([*self._corrected, np.asarray(keypoints, np.float64)])
+        labelling = int(choose_labellings(window, self.twist_weight)[-1])
+        self.corrected_frames += labelling != 0
+        relabelled = relabel(np.asarray(keypoints), np.asarray(scores), None if world is None else np.asarray(world),
+                             labelling)
+        self._corrected.append(np.asarray(relabelled[0], np.float64))
+        return relabelled

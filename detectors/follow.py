@@ -245,7 +245,10 @@ class DetectAndFollow:
     def _detect(self, frame: np.ndarray) -> None:
         self._last_detection = self._frame
         self.detector_runs += 1
-        detections = self.detector.detect_people([frame])[0]
+        self._use_detections(frame, self.detector.detect_people([frame])[0])
+
+    def _use_detections(self, frame: np.ndarray, detections: FramePoses) -> None:
+        """Match the whole-frame detections to the followed people, seed again who drifted, start new people."""
         if len(detections) == 0:
             return
         matched = set()
@@ -323,6 +326,14 @@ class DetectAndFollow:
             scores=np.array([person.landmarks.scores for person in people], np.float32),
             world_keypoints=np.array([person.landmarks.world_keypoints for person in people], np.float32),
             track_ids=np.array([person.track_id for person in people], np.int64))
+
+    def warm_up(self, frame: np.ndarray) -> None:
+        """Run both models once on ``frame`` (BGR (H, W, 3)), following nobody: their first calls load and prepare
+        them (about a second), which a live session does before its first frame."""
+        self.detector.detect_people([frame])
+        height, width = frame.shape[:2]
+        centre = np.array([width / 2, height / 2])
+        self.landmarker(frame, [PoseRegion.from_alignment_points(centre, centre - [0.0, height / 4])])
 
     def close(self) -> None:
         self.landmarker.close()

@@ -91,6 +91,17 @@ class SequenceLifter(WindowLifter):
     def _network(self, batch: torch.Tensor) -> torch.Tensor:
         return self.module(batch)
 
+    def present_pose(self, history: np.ndarray) -> np.ndarray:
+        """Causal use (live): (K, 17, 2) normalised 2D of the past and present frames, 1 ≤ K ≤ window_size → the
+        present (last) frame's pose (17, 3) metres, root at 0. The window is padded on the past side only, by
+        repeating the oldest frame, so no future frame is needed."""
+        history = np.asarray(history, np.float32)
+        if not 1 <= len(history) <= self.window_size:
+            raise ValueError(f"a causal window holds 1 to {self.window_size} frames, got {len(history)}")
+        window = np.pad(history, [(self.window_size - len(history), 0), (0, 0), (0, 0)], mode="edge")
+        pose = self._predict(window[None])[0, -1]
+        return (pose - pose[:1]).astype(np.float32)
+
     def __call__(self, keypoints_2d: np.ndarray) -> np.ndarray:
         keypoints_2d = np.asarray(keypoints_2d, np.float32)
         plan = WindowPlan.for_clip(len(keypoints_2d), self.window_size, self.overlap)

@@ -270,3 +270,23 @@ def test_small_walkers_of_vtest_are_found_and_followed():
     distances = [np.linalg.norm(VTEST_300_PEOPLE[walker] - xy) for walker, xy in zip(on, people.values())]
     assert len(people) >= 5 and len(set(on)) == len(on)  # at least five walkers, each one skeleton
     assert max(distances) < 15
+
+
+def test_background_detection_is_used_a_fixed_number_of_frames_later():
+    from detectors.background_detection import BackgroundDetectAndFollow
+
+    positions = [{"a": (100 + 2 * t, 200)} | ({"b": (400, 300)} if t >= 3 else {}) for t in range(16)]
+    scene = Scene(positions)
+    stage = BackgroundDetectAndFollow(scene, scene, detect_every=5)
+    stage.result_delay = 2
+    try:
+        output = [stage([frame])[0] for frame in scene.frames()]
+    finally:
+        stage.close()
+    # Detections run on frames 0, 5, 10, 15; each is used 2 frames later: a from frame 2, b (there from frame 3,
+    # detected on frame 5) from frame 7, each seeded on the frame where the detection is used.
+    assert scene.detector_frames == [0, 5, 10, 15]
+    assert [len(poses) for poses in output] == [0, 0] + [1] * 5 + [2] * 9
+    assert ids_of_frame(output[2], positions[2]) == {"a": 0}
+    assert ids_of_frame(output[7], positions[7]) == {"a": 0, "b": 1}
+    assert ids_of_frame(output[15], positions[15]) == {"a": 0, "b": 1}
