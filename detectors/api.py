@@ -126,10 +126,12 @@ def _check_pickle(path: Path, option: str, allowed: frozenset, attributes: froze
 
 
 def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
-                         device: str | None = None):
+                         device: str | None = None, detect_ahead: bool = False):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
     and print one line saying which models run. ``max_people``: at most this many people are followed at once
-    (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any)."""
+    (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any).
+    ``detect_ahead``: BlazePose following people runs the whole-frame detector on a thread ahead of its use
+    (``detectors.follow.DetectAndFollow``; the same results)."""
     from detectors.blazepose import BlazePoseEstimator
     from detectors.blazepose_roi import BlazePoseLandmarker
     from detectors.follow import DetectAndFollow
@@ -146,7 +148,7 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
         person_detector = YoloPersonDetector(detector, device=device, image_size=DETECTOR_IMAGE_SIZE)
         if following:
             estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), DETECT_EVERY,
-                                        max_people or DEFAULT_MAX_FOLLOWED)
+                                        max_people or DEFAULT_MAX_FOLLOWED, detect_ahead=detect_ahead)
         elif pose2d == "yolo":
             if not person_detector.has_keypoints:
                 raise ValueError(f"--pose2d yolo needs a YOLO pose model, and {detector} has no keypoints")
