@@ -23,26 +23,8 @@ from pathlib import Path
 import cv2
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cut(source: Path, destination: Path, first: int, count: int) -> Path:
-    """Frames ``first`` to ``first + count - 1`` of ``source`` as an MPEG-4 AVI at the same rate."""
-    capture = cv2.VideoCapture(str(source))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    writer = None
-    for index in range(first + count):
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if index < first:
-            continue
-        if writer is None:
-            writer = cv2.VideoWriter(str(destination), cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                                     (frame.shape[1], frame.shape[0]))
-        writer.write(frame)
-    writer.release()
-    capture.release()
-    return destination
+sys.path.insert(0, str(REPO))
+from benchmarks.bench_pipeline import cut  # noqa: E402
 
 
 def files(folder: Path) -> dict[str, str]:
@@ -61,14 +43,14 @@ def main() -> None:
     folder.mkdir(parents=True)
     sample = REPO / "videos" / "sports2d_demo.mp4"
     shutil.copy(sample, folder / sample.name)
-    cut(sample, folder / "sports2d_first115.avi", 0, 115)
+    cut(sample, folder / "sports2d_first115.avi", 115)
     dancer = args.media / "dancer.avi"
     if dancer.exists():
-        cut(dancer, folder / "dancer_0_300.avi", 0, 300)
-        cut(dancer, folder / "dancer_300_600.avi", 300, 300)
+        cut(dancer, folder / "dancer_0_300.avi", 300)
+        cut(dancer, folder / "dancer_300_600.avi", 300, first=300)
     else:
-        cut(sample, folder / "sports2d_last115.avi", 115, 115)
-        cut(sample, folder / "sports2d_middle.avi", 60, 115)
+        cut(sample, folder / "sports2d_last115.avi", 115, first=115)
+        cut(sample, folder / "sports2d_middle.avi", 115, first=60)
     frames = {path.name: int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
               for path in sorted(folder.iterdir())}
 
