@@ -101,6 +101,8 @@ def main() -> None:
         for clip in clips:
             for mode in modes:
                 runs[clip, mode].append(measure(mode, clip, args.output, args.today))
+                print(f"{clip.name}, {mode}: {runs[clip, mode][-1]['seconds']:.1f} s (load "
+                      f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
 
     print(f"Command: `python benchmarks/bench_whole_process.py --repeats {args.repeats}`; {os.cpu_count()} cores; "
