@@ -22,10 +22,10 @@ landmark model costs about one BlazePose frame per person, the detector several 
 2D"). Identities come from following, so the output ``FramePoses`` carry ``track_ids``.
 
 With ``detect_ahead`` the next scheduled whole-frame detection starts on a thread as soon as its frame is in the
-batch, and runs while BlazePose works on the frames before it (torch releases the GIL while the network runs; so
-does not MediaPipe, which is why the landmark calls stay on the calling thread). A detection is a function of its
+batch, and runs while BlazePose works on the frames before it (torch releases the GIL while the network runs;
+MediaPipe does not, which is why the landmark calls stay on the calling thread). A detection is a function of its
 frame alone, so the results are the same as without; one that an earlier, unscheduled detection made unneeded is
-dropped. Every detector call goes through that one thread, because an ultralytics model is not safe to call from
+cancelled or dropped. Every detector call goes through that one thread, because an ultralytics model is not safe to call from
 two threads at once. While it exists torch runs on one thread (torch's setting is the process's; it is restored
 on ``close()``): the detector thread and the landmark calls take a core each, and torch's second thread would only
 contend with them. YOLO11n took 210 ms a frame on one thread and on two on this project's 2-core machine, and with
@@ -187,7 +187,7 @@ class DetectAndFollow:
         is frame ``first``); forget started ones whose frame has passed."""
         scheduled = self._last_detection + self.detect_every
         for index in [index for index in self._scheduled if index <= self._frame]:
-            del self._scheduled[index]
+            self._scheduled.pop(index).cancel()
         if first <= scheduled < first + len(frames) and scheduled not in self._scheduled:
             self._scheduled[scheduled] = self._detector_thread.submit(
                 self.detector.detect_people, [frames[scheduled - first]])
