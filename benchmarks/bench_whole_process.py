@@ -100,7 +100,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for clip in clips:
             for mode in modes:
-                runs[clip, mode].append(measure(mode, clip, args.output, args.today))
+                runs[clip, mode].append(measure(mode, clip, args.output / mode.replace(" ", "_"), args.today))
                 print(f"{clip.name}, {mode}: {runs[clip, mode][-1]['seconds']:.1f} s (load "
                       f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
     load_after = os.getloadavg()

@@ -25,11 +25,15 @@ With ``detect_ahead`` the next scheduled whole-frame detection starts on a threa
 batch, and runs while BlazePose works on the frames before it (torch releases the GIL while the network runs;
 MediaPipe does not, which is why the landmark calls stay on the calling thread). A detection is a function of its
 frame alone, so the results are the same as without; one that an earlier, unscheduled detection made unneeded is
-cancelled or dropped. Every detector call goes through that one thread, because an ultralytics model is not safe to call from
-two threads at once. While it exists torch runs on one thread (torch's setting is the process's; it is restored
-on ``close()``): the detector thread and the landmark calls take a core each, and torch's second thread would only
-contend with them. YOLO11n took 210 ms a frame on one thread and on two on this project's 2-core machine, and with
-other programs busy 0.27 s on one against 1.3 s on two; the results are the same.
+cancelled or dropped. Every detector call goes through that one thread, because an ultralytics model is not safe
+to call from two threads at once.
+
+While a follower exists torch runs on one thread (torch's setting is the process's; ``close()`` restores it), with
+or without ``detect_ahead``: run ahead, the detector thread and the landmark calls take a core each, and torch's
+second thread would only contend with them. YOLO11n took 210 ms a frame on one thread and on two on this project's
+2-core machine, and with other programs busy 0.27 s on one against 1.3 s on two. Without ``detect_ahead`` it is
+one thread too because YOLO's numbers are not always the same bits on one thread and on two, and the two ways must
+give the same outputs.
 """
 from __future__ import annotations
 
@@ -169,8 +173,7 @@ class DetectAndFollow:
         self._next_id = 0
         self._detector_thread = ThreadPoolExecutor(1, thread_name_prefix="detector") if detect_ahead else None
         self._torch_threads = torch.get_num_threads()  # restored on close()
-        if detect_ahead:
-            torch.set_num_threads(1)
+        torch.set_num_threads(1)
         self._scheduled: dict[int, Future] = {}  # frame index → its whole-frame detection, started ahead
 
     def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
@@ -340,5 +343,5 @@ class DetectAndFollow:
     def close(self) -> None:
         if self._detector_thread is not None:
             self._detector_thread.shutdown(cancel_futures=True)
-            torch.set_num_threads(self._torch_threads)
+        torch.set_num_threads(self._torch_threads)
         self.landmarker.close()
