@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--no-window", action="store_true", help="no OpenCV window, the browser preview only")
     live.add_argument("--record", action="store_true",
                       help="record the session as <output>/live_<name>/ (MP4 and npz), kept on a stop")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip the videos whose output folder already holds a complete set of what this run "
+                             "would write (default: process every video again)")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="run the videos as Ray tasks: on a local Ray instance, or on the cluster at ADDRESS "
+                             "(auto, host:6379, ray://host:10001); --output must be a path every node sees "
+                             "(needs requirements-ray.txt)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     return parser
@@ -207,8 +214,21 @@ def output_names(videos: list[Path]) -> list[str]:
     return names
 
 
-def _print_warning(message, category, filename, lineno, file=None, line=None):
+def print_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
+
+
+def failure_line(video: Path, error: Exception, debug: bool = False) -> str:
+    """The one ``error:`` line for a video that failed in the pipeline (with ``debug``, the traceback is printed
+    first)."""
+    if isinstance(error, (InputError, OutputError, ValueError)):
+        return f"error: {error}"
+    if isinstance(error, OSError):  # a write that failed under the pipeline (disk full, folder removed)
+        return f"error: {video}: {error.strerror or error} ({error.filename or 'output'})"
+    if debug:
+        traceback.print_exception(error)
+    return (f"error: {video}: unexpected failure ({type(error).__name__}: {error}); "
+            "rerun with --debug for details")
 
 
 def _raise_terminated(signal_number, frame):
@@ -245,7 +265,8 @@ def _check_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
 
 
 def load_lifter_for_2d(args: argparse.Namespace, detector: str, pose2d: str):
-    """The first torch import, the device check that needs it, and the lifter for the resolved 2D stage."""
+    """The first torch import, the device check that needs it, and the lifter for the resolved 2D stage →
+    (lifter, its spec)."""
     from lifters.api import auto_lifter_spec, load_lifter
     from lifters.runner import choose_device
 
@@ -254,12 +275,12 @@ def load_lifter_for_2d(args: argparse.Namespace, detector: str, pose2d: str):
     spec = auto_lifter_spec(detector, pose2d) if args.lifter == "auto" else args.lifter
     if args.device not in (None, "cpu") and (detector, pose2d, spec) == ("blazepose", "blazepose", "blazepose3d"):
         warnings.warn(f"--device {args.device} is not used: BlazePose and blazepose3d run on the CPU")
-    return load_lifter(spec, args.device)
+    return load_lifter(spec, args.device), spec
 
 
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.showwarning = _print_warning
+    warnings.showwarning = print_warning
     os.environ.setdefault("MPLBACKEND", "Agg")
     if is_live(args):
         return run_live_command(args)
@@ -271,10 +292,12 @@ def _run(argv: list[str] | None) -> int:
         if args.lifter != "auto":
             lifter_checkpoint(args.lifter)
         check_device_quickly(args.device)
+        if args.ray is not None:
+            _check_ray_installed()
         # A Ctrl-C that lands inside a native extension's start-up (torch, mediapipe) can abort the process from
         # C++ ("terminate called after throwing pybind11::error_already_set"): signals wait until loading is done.
         with signals_held():
-            lifter = load_lifter_for_2d(args, detector, pose2d)
+            lifter, lifter_spec = load_lifter_for_2d(args, detector, pose2d)
             from app.pipeline import Pipeline, RunOptions
     except (InputError, OutputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -284,26 +307,52 @@ def _run(argv: list[str] | None) -> int:
                          max_people=args.max_people, device=args.device, azimuth=args.azimuth,
                          elevation=args.elevation, exports=exports, focal_px=args.focal,
                          progress=not args.no_progress and sys.stderr.isatty())
-    pipeline = Pipeline(lifter, options)
     print(f"lifter: {lifter.description}", file=sys.stderr)
-    failures = 0
-    for video, name in zip(videos, names):
-        try:
-            result = pipeline.run(video, name)
-        except (InputError, OutputError, ValueError) as error:
-            failures += 1
-            print(f"error: {error}", file=sys.stderr)
-        except OSError as error:  # a write that failed under the pipeline (disk full, folder removed)
-            failures += 1
-            print(f"error: {video}: {error.strerror or error} ({error.filename or 'output'})", file=sys.stderr)
-        except Exception as error:  # one broken video must not stop the batch
-            failures += 1
-            if args.debug:
-                traceback.print_exc()
-            print(f"error: {video}: unexpected failure ({type(error).__name__}: {error}); "
-                  "rerun with --debug for details", file=sys.stderr)
-        else:
-            print(result.summary())
+    jobs = list(zip(videos, names))
+    if args.resume:
+        jobs = _unfinished(jobs, options)
+    if args.ray is not None:
+        from app.ray_batch import run_on_ray
+
+        failures = run_on_ray(jobs, options, lifter_spec, args.device, None if args.ray == "local" else args.ray,
+                              args.debug)
+    else:
+        failures = _run_one_after_another(Pipeline(lifter, options), jobs, args.debug)
     if len(videos) > 1:
         print(f"{len(videos) - failures} of {len(videos)} videos done", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_ray_installed() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise ValueError("--ray needs Ray: pip install -r requirements.txt -r requirements-ray.txt")
+
+
+def _unfinished(jobs: list[tuple[Path, str]], options) -> list[tuple[Path, str]]:
+    """``jobs`` without the videos whose output folder is already complete (``app.resume``), saying so."""
+    from app.resume import complete_output
+
+    unfinished = []
+    for video, name in jobs:
+        folder = Path(options.output_dir) / name
+        if complete_output(folder, name, options.gif, options.exports):
+            print(f"{video.name}: skipped, {folder} is complete (--resume)", file=sys.stderr)
+        else:
+            unfinished.append((video, name))
+    return unfinished
+
+
+def _run_one_after_another(pipeline, jobs: list[tuple[Path, str]], debug: bool) -> int:
+    """The batch in this process; returns how many videos failed."""
+    failures = 0
+    for video, name in jobs:
+        try:
+            result = pipeline.run(video, name)
+        except Exception as error:  # one broken video must not stop the batch
+            failures += 1
+            print(failure_line(video, error, debug), file=sys.stderr)
+        else:
+            print(result.summary())
+    return failures

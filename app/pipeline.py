@@ -1,8 +1,12 @@
 """One video in, side-by-side MP4 (+ GIF) and keypoints out: the stage chain.
 
 Pass 1 decodes the video and runs the 2D stage, keeping only keypoints; the lifter then runs per person on the
-whole clip; pass 2 decodes the video again and renders straight into the encoder. No decoded frame is held beyond
-the current batch, so memory does not grow with the clip's length. All outputs of a video are written into an
+whole clip; pass 2 decodes the video again and renders straight into the encoder. With ``RunOptions.parallel``
+(the default) the stages of each pass overlap (``app.run_ahead``): in pass 1 decoding runs on a thread ahead of the
+2D stage, which runs its whole-frame detector ahead on another (``detectors.follow``); in pass 2 decode, render and
+encode each have a thread. The outputs are the same bytes as with ``parallel=False``, which runs every stage one
+after another. No decoded frame is held beyond the current batch and the few queued between stages, so memory does
+not grow with the clip's length. All outputs of a video are written into an
 ``OutputSet``'s staging folder, which replaces ``<output_dir>/<stem>/`` only when everything succeeded.
 """
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.export import ClipKeypoints, save_keypoints
 from app.exports import EXPORTERS, write_exports
 from app.output_set import OutputSet, check_replaceable
 from app.render import SideBySideRenderer, framing
+from app.run_ahead import run_ahead
 from app.video_io import GifWriter, Mp4Writer, VideoReader
 from detectors.api import build_pose_estimator
 from detectors.base import PoseTracks
@@ -35,6 +40,9 @@ from lifters.world.camera import clip_intrinsics
 from lifters.world.scene import Scene, build_scene
 
 BATCH_FRAMES = 16
+# Decoded frames (or composites) queued between two stages that run on their own threads: enough to even out the
+# frames that cost more (a detector run) without holding many HD frames.
+QUEUE_FRAMES = 8
 TRAIL_SECONDS = 1.0  # the 3D panel draws each person's last second of pelvis positions on the floor
 # Who is shown: everyone the 2D stage followed for at least this long (shorter tracks are mostly false detections
 # and people glimpsed at the border; BENCHMARKS.md, "Multi-person 2D").
@@ -55,6 +63,7 @@ class RunOptions:
     exports: tuple[str, ...] = tuple(EXPORTERS)  # written beside the npz (``app.exports``)
     on_progress: Callable[[str, int, int | None], None] | None = None  # (bar name, frames done, total) for a page
     focal_px: float | None = None  # the camera's focal length in pixels when known (else metadata, else a prior)
+    parallel: bool = True  # overlap the stages on threads (False: one after another; the outputs are the same)
 
 
 @dataclass
@@ -118,6 +127,12 @@ def _batches(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarra
         yield batch
 
 
+def _decoded(reader: VideoReader, options: RunOptions, timer: StageTimer) -> Iterator[np.ndarray]:
+    """The frames of ``reader``, decoded on a thread ahead of their use when ``options.parallel``."""
+    frames = timer.timed_iter("decode", reader)
+    return run_ahead(frames, QUEUE_FRAMES) if options.parallel else frames
+
+
 def trails(scene: Scene, valid: np.ndarray, frame: int, length: int) -> list[np.ndarray]:
     """Per person the world pelvis positions (K, 3) of the valid frames among the last ``length`` up to ``frame``."""
     start = max(0, frame - length + 1)
@@ -147,17 +162,20 @@ def _progress_bar(options: RunOptions, iterable, total: int | None, description:
 
 def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
     """The 2D stage over a whole clip: keypoints, tracking → (tracks before flip correction, (W, H) px)."""
-    estimator = build_pose_estimator(options.detector, options.pose2d, options.max_people, options.device)
+    estimator = build_pose_estimator(options.detector, options.pose2d, options.max_people, options.device,
+                                     detect_ahead=options.parallel)
     frame_poses, image_size = [], None
+    frames = _decoded(reader, options, timer)
     try:
         progress = _progress_bar(options, None, reader.header_frame_count or None, f"2D  {reader.path.name}")
-        for batch in _batches(timer.timed_iter("decode", reader), BATCH_FRAMES):
+        for batch in _batches(frames, BATCH_FRAMES):
             image_size = image_size or (batch[0].shape[1], batch[0].shape[0])
             with timer("2d"):
                 frame_poses.extend(estimator(batch))
             progress.update(len(batch))
         progress.close()
     finally:
+        frames.close()
         estimator.close()
     if not frame_poses:
         raise InputError(f"{reader.path}: no decodable frames")
@@ -269,22 +287,38 @@ class Pipeline:
                                       bounds=framing(scene.keypoints_world, clip.valid),
                                       camera_position=scene.camera_position, camera_forward=scene.rotation[:, 2],
                                       raised_support=scene.raised_support)
-        trail_length = max(1, round(TRAIL_SECONDS * reader.fps))
+        composites = _composites(reader, clip, scene, renderer, self.options, timer)
+        if self.options.parallel:
+            composites = run_ahead(composites, QUEUE_FRAMES)
         gif = GifWriter(folder / f"{stem}.gif", reader.fps) if self.options.gif else contextlib.nullcontext()
         with Mp4Writer(folder / f"{stem}.mp4", reader.fps, renderer.size) as mp4, gif:
-            frames = timer.timed_iter("decode", reader)
-            frame = None
-            for index in _progress_bar(self.options, range(clip.num_frames), clip.num_frames,
-                                       f"3D  {reader.path.name}"):
-                # A second decode can end early on damaged files: hold the last frame so no output frame is lost.
-                frame = next(frames, frame)
-                if frame is None:
-                    raise InputError(f"{reader.path}: the video could not be decoded a second time")
-                with timer("render"):
-                    composite = renderer(frame, clip.keypoints_2d[:, index], clip.scores_2d[:, index],
-                                         clip.valid[:, index], scene.keypoints_world[:, index], clip.track_ids,
-                                         trails(scene, clip.valid, index, trail_length))
+            progress = _progress_bar(self.options, None, clip.num_frames, f"3D  {reader.path.name}")
+            for composite in composites:
                 with timer("encode"):
                     mp4.write(composite)
                     if self.options.gif:
                         gif.write(composite)
+                progress.update()
+            progress.close()
+
+
+def _composites(reader: VideoReader, clip: ClipKeypoints, scene: Scene, renderer: SideBySideRenderer,
+                options: RunOptions, timer: StageTimer) -> Iterator[np.ndarray]:
+    """The side-by-side frames of the clip (``renderer``'s RGB uint8), one per frame of ``clip``, from a second
+    decode of the video."""
+    trail_length = max(1, round(TRAIL_SECONDS * reader.fps))
+    frames = _decoded(reader, options, timer)
+    frame = None
+    try:
+        for index in range(clip.num_frames):
+            # A second decode can end early on damaged files: hold the last frame so no output frame is lost.
+            frame = next(frames, frame)
+            if frame is None:
+                raise InputError(f"{reader.path}: the video could not be decoded a second time")
+            with timer("render"):
+                composite = renderer(frame, clip.keypoints_2d[:, index], clip.scores_2d[:, index],
+                                     clip.valid[:, index], scene.keypoints_world[:, index], clip.track_ids,
+                                     trails(scene, clip.valid, index, trail_length))
+            yield composite
+    finally:
+        frames.close()

@@ -46,16 +46,19 @@ def measure(video: Path, output: Path, lifter_spec: str = DEFAULT_LIFTER) -> dic
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def cut(source: Path, destination: Path, num_frames: int) -> Path:
+def cut(source: Path, destination: Path, num_frames: int, first: int = 0) -> Path:
+    """Frames ``first`` to ``first + num_frames - 1`` of ``source`` as an MPEG-4 AVI at the same rate."""
     import cv2
 
     capture = cv2.VideoCapture(str(source))
     fps = capture.get(cv2.CAP_PROP_FPS)
     writer = None
-    for _ in range(num_frames):
+    for index in range(first + num_frames):
         ok, frame = capture.read()
         if not ok:
             break
+        if index < first:
+            continue
         if writer is None:
             writer = cv2.VideoWriter(str(destination), cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                      (frame.shape[1], frame.shape[0]))

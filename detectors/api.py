@@ -127,13 +127,16 @@ def _check_pickle(path: Path, option: str, allowed: frozenset, attributes: froze
 
 def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
                          device: str | None = None, detector_image_size: int = DETECTOR_IMAGE_SIZE,
-                         detect_every: int = DETECT_EVERY, background_detection: bool = False):
+                         detect_every: int = DETECT_EVERY, background_detection: bool = False,
+                         detect_ahead: bool = False):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
     and print one line saying which models run. ``max_people``: at most this many people are followed at once
     (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any).
     ``detector_image_size``, ``detect_every``: YOLO's input size (long side, px) and, when BlazePose follows people,
-    the frames between its whole-frame runs, and whether they run on a thread of their own
-    (``detectors.background_detection``; the live mode's choices are in ``app.live.run``)."""
+    the frames between its whole-frame runs, and whether they run on a thread of their own, their results used when
+    ready (``background_detection``: ``detectors.background_detection``, the live mode's choice, see ``app.live.run``)
+    or ahead of their use with the same results (``detect_ahead``: ``detectors.follow.DetectAndFollow``, files).
+    """
     from detectors.background_detection import BackgroundDetectAndFollow
     from detectors.blazepose import BlazePoseEstimator
     from detectors.blazepose_roi import BlazePoseLandmarker
@@ -150,9 +153,12 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
         following = pose2d == "blazepose"
         person_detector = YoloPersonDetector(detector, device=device, image_size=detector_image_size)
         if following:
-            follow = BackgroundDetectAndFollow if background_detection else DetectAndFollow
-            estimator = follow(person_detector, BlazePoseLandmarker(), detect_every,
-                                        max_people or DEFAULT_MAX_FOLLOWED)
+            if background_detection:
+                estimator = BackgroundDetectAndFollow(person_detector, BlazePoseLandmarker(), detect_every,
+                                                      max_people or DEFAULT_MAX_FOLLOWED)
+            else:
+                estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), detect_every,
+                                            max_people or DEFAULT_MAX_FOLLOWED, detect_ahead=detect_ahead)
         elif pose2d == "yolo":
             if not person_detector.has_keypoints:
                 raise ValueError(f"--pose2d yolo needs a YOLO pose model, and {detector} has no keypoints")

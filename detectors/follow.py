@@ -21,12 +21,28 @@ Per frame:
 Running the whole-frame detector only every few frames is what makes several people affordable on a CPU: the
 landmark model costs about one BlazePose frame per person, the detector several (BENCHMARKS.md, "Multi-person
 2D"). Identities come from following, so the output ``FramePoses`` carry ``track_ids``.
+
+With ``detect_ahead`` the next scheduled whole-frame detection starts on a thread as soon as its frame is in the
+batch, and runs while BlazePose works on the frames before it (torch releases the GIL while the network runs;
+MediaPipe does not, which is why the landmark calls stay on the calling thread). A detection is a function of its
+frame alone, so the results are the same as without; one that an earlier, unscheduled detection made unneeded is
+cancelled or dropped. Every detector call goes through that one thread, because an ultralytics model is not safe
+to call from two threads at once.
+
+While a follower exists torch runs on one thread (torch's setting is the process's; ``close()`` restores it), with
+or without ``detect_ahead``: run ahead, the detector thread and the landmark calls take a core each, and torch's
+second thread would only contend with them. YOLO11n took 210 ms a frame on one thread and on two on this project's
+2-core machine, and with other programs busy 0.27 s on one against 1.3 s on two. Without ``detect_ahead`` it is
+one thread too because YOLO's numbers are not always the same bits on one thread and on two, and the two ways must
+give the same outputs.
 """
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from scipy.optimize import linear_sum_assignment
 
 from detectors.base import (COCO_FLIP_ORDER, LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER,
@@ -152,11 +168,12 @@ class DetectAndFollow:
     max_followed: at most this many people are followed (or looked for) at once; the largest new detections fill
         free places.
     max_lost_frames: how long a person lost inside the picture is looked for (and can get their id back).
+    detect_ahead: run the detector on a thread, the scheduled whole-frame runs ahead of their use (see above).
     world_keypoints of the output are NaN for people the detector alone saw in that frame.
     """
 
     def __init__(self, detector: YoloPersonDetector, landmarker: BlazePoseLandmarker, detect_every: int = 10,
-                 max_followed: int = 8, max_lost_frames: int = 30):
+                 max_followed: int = 8, max_lost_frames: int = 30, detect_ahead: bool = False):
         if detect_every < 1 or max_followed < 1:
             raise ValueError("detect_every and max_followed must be at least 1")
         self.detector, self.landmarker = detector, landmarker
@@ -169,9 +186,35 @@ class DetectAndFollow:
         self._frame = -1
         self._last_detection = -detect_every
         self._next_id = 0
+        self._detector_thread = ThreadPoolExecutor(1, thread_name_prefix="detector") if detect_ahead else None
+        self._torch_threads = torch.get_num_threads()  # restored on close()
+        torch.set_num_threads(1)
+        self._scheduled: dict[int, Future] = {}  # frame index → its whole-frame detection, started ahead
 
     def __call__(self, frames: list[np.ndarray]) -> list[FramePoses]:
-        return [self._step(frame) for frame in frames]
+        first = self._frame + 1
+        poses = []
+        for frame in frames:
+            if self._detector_thread is not None:
+                self._detect_ahead(frames, first)
+            poses.append(self._step(frame))
+        return poses
+
+    def _detect_ahead(self, frames: list[np.ndarray], first: int) -> None:
+        """Start the next scheduled whole-frame detection when its frame is among ``frames`` (the first of which
+        is frame ``first``); forget started ones whose frame has passed."""
+        scheduled = self._last_detection + self.detect_every
+        for index in [index for index in self._scheduled if index <= self._frame]:
+            self._scheduled.pop(index).cancel()
+        if first <= scheduled < first + len(frames) and scheduled not in self._scheduled:
+            self._scheduled[scheduled] = self._detector_thread.submit(
+                self.detector.detect_people, [frames[scheduled - first]])
+
+    def _detect_people(self, frame: np.ndarray, image_size: int | None = None) -> FramePoses:
+        """The detector on one frame (or crop), through the detector thread when there is one."""
+        if self._detector_thread is None:
+            return self.detector.detect_people([frame], image_size)[0]
+        return self._detector_thread.submit(self.detector.detect_people, [frame], image_size).result()[0]
 
     def _step(self, frame: np.ndarray) -> FramePoses:
         self._frame += 1
@@ -229,7 +272,7 @@ class DetectAndFollow:
         # At least the whole-frame detector's scale (a backlit or small person needs it), within LOCAL_IMAGE_SIZES.
         scale = self.detector.image_size / max(frame.shape[:2])
         image_size = int(np.clip(np.ceil(max(high - low) * scale / 32) * 32, *LOCAL_IMAGE_SIZES))
-        detections = self.detector.detect_people([frame[low[1]:high[1], low[0]:high[0]]], image_size)[0]
+        detections = self._detect_people(frame[low[1]:high[1], low[0]:high[0]], image_size)
         detections.boxes += np.tile(low, 2)
         detections.keypoints += low
         expected = person.landmarks.keypoints + person.velocity * (self._frame - person.last_frame)
@@ -245,7 +288,8 @@ class DetectAndFollow:
     def _detect(self, frame: np.ndarray) -> None:
         self._last_detection = self._frame
         self.detector_runs += 1
-        self._use_detections(frame, self.detector.detect_people([frame])[0])
+        scheduled = self._scheduled.pop(self._frame, None)
+        self._use_detections(frame, scheduled.result()[0] if scheduled is not None else self._detect_people(frame))
 
     def _use_detections(self, frame: np.ndarray, detections: FramePoses) -> None:
         """Match the whole-frame detections to the followed people, seed again who drifted, start new people."""
@@ -336,4 +380,7 @@ class DetectAndFollow:
         self.landmarker(frame, [PoseRegion.from_alignment_points(centre, centre - [0.0, height / 4])])
 
     def close(self) -> None:
+        if self._detector_thread is not None:
+            self._detector_thread.shutdown(cancel_futures=True)
+        torch.set_num_threads(self._torch_threads)
         self.landmarker.close()

@@ -138,7 +138,7 @@ def run_live_command(args: argparse.Namespace) -> int:
         with signals_held():
             from lifters.causal import CausalLifter
 
-            lifter = CausalLifter(load_lifter_for_2d(args, detector, pose2d))
+            lifter = CausalLifter(load_lifter_for_2d(args, detector, pose2d)[0])
     except (InputError, OutputError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         if preview is not None:
