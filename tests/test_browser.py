@@ -68,6 +68,7 @@ def test_viewer_draws_plays_and_orbits(page, exported_clip):
     page.click("#play")
     page.wait_for_timeout(800)
     page.click("#play")
+    page.wait_for_timeout(400)
     stopped = _frame(page)
     assert stopped != 20  # it played (and may have looped)
     page.wait_for_timeout(400)
