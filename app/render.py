@@ -259,12 +259,18 @@ class Panel3D:
 LEVEL_GAP = 0.1  # metres: raised support points this far apart in height are different surfaces
 MIN_FOOTPRINTS = 4  # a surface is where one person stood at least this often at one height (else: depth errors)
 FOOTPRINT = 0.15  # metres around each support point
+# A surface is flat and stood on densely. The sample clip's roof: 21 footprints within 0.17 m of height, 0.06 m² of
+# outline each; vtest.avi's walkers, all on the floor, leave depth errors chained over 0.8 m of height or a few
+# footprints over several metres (1.5 m² or more each).
+SURFACE_FLATNESS = 0.3   # metres: the most a surface's footprints may differ in height
+AREA_PER_FOOTPRINT = 0.5  # m²: the most outline a surface may have per footprint
 
 
 def support_patches(points: np.ndarray) -> list[np.ndarray]:
     """(N, 3) one person's off-floor support points, world → one (K, 3) outline per surface: points grouped by
     height (a gap over ``LEVEL_GAP`` starts another), each group of at least ``MIN_FOOTPRINTS`` as its convex hull
-    on the floor plan, grown by ``FOOTPRINT``, at the group's median height."""
+    on the floor plan, grown by ``FOOTPRINT``, at the group's median height; a group that is not flat
+    (``SURFACE_FLATNESS``) or densely stood on (``AREA_PER_FOOTPRINT``) is depth error, not a surface."""
     points = np.asarray(points, np.float64)
     if len(points) == 0:
         return []
@@ -273,10 +279,13 @@ def support_patches(points: np.ndarray) -> list[np.ndarray]:
     square = FOOTPRINT * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]])
     patches = []
     for group in groups:
-        if len(group) < MIN_FOOTPRINTS:
+        if len(group) < MIN_FOOTPRINTS or np.ptp(points[group, 2]) > SURFACE_FLATNESS:
             continue
         corners = (points[group, None, :2] + square).reshape(-1, 2).astype(np.float32)
-        hull = cv2.convexHull(corners)[:, 0].astype(np.float64)
+        hull = cv2.convexHull(corners)
+        if cv2.contourArea(hull) > AREA_PER_FOOTPRINT * len(group):
+            continue
+        hull = hull[:, 0].astype(np.float64)
         patches.append(np.column_stack([hull, np.full(len(hull), np.median(points[group, 2]))]))
     return patches
 

@@ -144,3 +144,13 @@ def test_raised_support_points_make_one_surface_per_height():
     np.testing.assert_allclose(high[:, :2].min(0), roof[:, :2].min(0) - FOOTPRINT, atol=1e-6)
     np.testing.assert_allclose(high[:, :2].max(0), roof[:, :2].max(0) + FOOTPRINT, atol=1e-6)
     assert support_patches(np.zeros((0, 3))) == []
+
+
+def test_depth_errors_of_people_on_the_floor_are_not_surfaces():
+    from app.render import support_patches
+    # A walker's off-floor footprints chained over 0.1-1.0 m of height in steps under LEVEL_GAP (not flat), and
+    # five footprints at one height spread over a 4 × 3 m walk (about 3 m² of outline each: not dense).
+    chained = np.column_stack([np.linspace(0, 8, 19), np.full(19, 5.0), np.linspace(0.1, 1.0, 19)])
+    sparse = np.array([[10.0, 0.0, 0.5], [14.0, 0.0, 0.52], [10.0, 3.0, 0.5], [14.0, 3.0, 0.48], [12.0, 1.5, 0.5]])
+    assert support_patches(chained) == [] and support_patches(sparse) == []
+    assert len(support_patches(sparse[:, [0, 1, 2]] * [0.1, 0.1, 1.0])) == 1  # the same five in 0.4 × 0.3 m: a surface
