@@ -198,14 +198,13 @@ def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
     rows = ["| clip | run | frames/s end to end (wall, incl. start-up) | people with a skeleton | stage split (frames/s of each stage) |",
             "|---|---|---|---|---|"]
     for video, options in clips:
-        runs = [("default" + (" " + " ".join(options) if options else ""), REPO, options),
-                ("single-person BlazePose (--detector blazepose)", REPO, ("--detector", "blazepose"))]
-        if baseline is not None:
-            runs.append(("before (baseline commit, --max-people 5)", baseline,
-                         ("--max-people", "5") if "vtest" in video.name else ()))
+        runs = [("default" + (" " + " ".join(options) if options else ""), REPO, options)]
+        if not options:  # the comparisons, once per clip
+            runs.append(("single-person BlazePose (--detector blazepose)", REPO, ("--detector", "blazepose")))
+            if baseline is not None:
+                runs.append(("before (baseline commit, --max-people 5)", baseline,
+                             ("--max-people", "5") if "vtest" in video.name else ()))
         for label, repo, run_options in runs:
-            if options and repo != REPO:
-                continue
             folder = output / label.split()[0]
             summary, seconds = run_demo(repo, video, folder, *run_options)
             frames = int(re.search(r": (\d+) frames", summary)[1])

@@ -147,10 +147,15 @@ class FollowedPerson:
         return skeleton_distance(self.landmarks.keypoints, keypoints) / box_size(self.box)
 
 
+def _part_sized(box: np.ndarray, person_box: np.ndarray) -> bool:
+    """A box under COLLAPSE_RATIO of a person's box: the size of a part of them, not of a person."""
+    return box_size(box) < COLLAPSE_RATIO * box_size(person_box)
+
+
 def _unless_collapsed(landmarks: PersonLandmarks | None, box: np.ndarray) -> PersonLandmarks | None:
-    """The landmarks, or None when they are smaller than COLLAPSE_RATIO of ``box`` (the person's last skeleton or
-    their detection)."""
-    if landmarks is None or box_size(keypoint_box(landmarks.keypoints)) < COLLAPSE_RATIO * box_size(box):
+    """The landmarks, or None when they are part-sized against ``box`` (the person's last skeleton or their
+    detection)."""
+    if landmarks is None or _part_sized(keypoint_box(landmarks.keypoints), box):
         return None
     return landmarks
 
@@ -251,8 +256,8 @@ class DetectAndFollow:
         """A skeleton inside a followed person's box and less than COLLAPSE_RATIO of their size: a part of them (the
         detector and BlazePose can both take a dancer's head for a person)."""
         box = keypoint_box(keypoints, padding=0.0)
-        return any(box_size(box) < COLLAPSE_RATIO * box_size(other.box)
-                   and (box[:2] >= other.box[:2]).all() and (box[2:] <= other.box[2:]).all() for other in self._followed)
+        return any(_part_sized(box, other.box) and (box[:2] >= other.box[:2]).all() and (box[2:] <= other.box[2:]).all()
+                   for other in self._followed)
 
     @staticmethod
     def _at_border(box: np.ndarray, shape: tuple[int, ...]) -> bool:
@@ -326,7 +331,7 @@ class DetectAndFollow:
     def _reanchor(self, frame: np.ndarray, person: FollowedPerson, detections: FramePoses, index: int) -> None:
         """Seed a drifted person again from their detection; the detector's keypoints stand in where BlazePose
         then finds nobody or someone else."""
-        if box_size(detections.boxes[index]) < COLLAPSE_RATIO * box_size(person.box):
+        if _part_sized(detections.boxes[index], person.box):
             return  # the detector saw a part of them (a dark body on a dark ground: the head): they stay as followed
         others = [other for other in self._followed if other is not person]
         landmarks = _unless_collapsed(self._seed(frame, detections, index), person.box)
