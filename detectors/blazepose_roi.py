@@ -29,17 +29,21 @@ _GRAPH = """
 input_stream: "image"
 input_stream: "roi"
 input_side_packet: "model_complexity"
+input_side_packet: "enable_segmentation"
 output_stream: "landmarks"
 output_stream: "auxiliary_landmarks"
 output_stream: "world_landmarks"
+output_stream: "segmentation_mask"
 node {
   calculator: "PoseLandmarkByRoiCpu"
   input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
   input_stream: "IMAGE:image"
   input_stream: "ROI:roi"
   output_stream: "LANDMARKS:landmarks"
   output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
   output_stream: "WORLD_LANDMARKS:world_landmarks"
+  output_stream: "SEGMENTATION_MASK:segmentation_mask"
 }
 """
 
@@ -64,6 +68,15 @@ class PoseRegion:
         return PoseRegion(self.centre, self.size * factor, self.rotation)
 
 
+@dataclass(frozen=True)
+class Silhouette:
+    """The pixels one person covers, from BlazePose's segmentation: mask (h, w) bool, whose top-left pixel is at
+    ``offset`` (2,) int px (x, y) in the frame."""
+
+    mask: np.ndarray
+    offset: np.ndarray
+
+
 @dataclass
 class PersonLandmarks:
     """BlazePose's result for one region.
@@ -71,12 +84,14 @@ class PersonLandmarks:
     keypoints: (17, 2) float32 pixels, COCO-17. scores: (17,) float32 visibilities in [0, 1].
     world_keypoints: (17, 3) float32 metres, COCO-17, hip-centred, camera-aligned axes (x right, y down, z away).
     next_region: the region to look in on the next frame (from the auxiliary landmarks).
+    silhouette: the person's pixels, where segmentation was asked for.
     """
 
     keypoints: np.ndarray
     scores: np.ndarray
     world_keypoints: np.ndarray
     next_region: PoseRegion
+    silhouette: Silhouette | None = None
 
 
 class BlazePoseLandmarker:
@@ -84,32 +99,42 @@ class BlazePoseLandmarker:
 
     min_presence: the model's pose-presence score below which a region holds nobody (MediaPipe's
         ``min_tracking_confidence``, 0.5 in its pose solution).
-    Regions are processed one after another on the same graph. Close it (or use ``with``) when done.
+    Per region, optionally: ``hidden``, silhouettes of other people painted grey in its crop first (as the eval
+    set's baseline masks the other person: the model then cannot take their limbs for this person's), and
+    ``segment``, whether to return the person's silhouette (a second graph with segmentation on: it costs about
+    40 % more a call, so only people near someone else ask for it).
+    Regions are processed one after another. Close it (or use ``with``) when done.
     """
 
     name = "BlazePose landmarks (MediaPipe 0.10.21, embedded)"
 
     def __init__(self, min_presence: float = 0.5):
         self.min_presence = min_presence
-        self._graph = None
+        self._graphs = {}  # segmentation on → its graph, started on first use
         self._rect_type = None
 
-    def _start(self) -> None:
-        from mediapipe.framework.formats import rect_pb2
-        from mediapipe.python.solution_base import SolutionBase
+    def _graph(self, segment: bool):
+        if segment not in self._graphs:
+            from mediapipe.framework.formats import rect_pb2
+            from mediapipe.python.solution_base import SolutionBase
 
-        self._rect_type = rect_pb2.NormalizedRect
-        self._graph = SolutionBase(graph_config=_GRAPH, side_inputs={"model_complexity": 1}, calculator_params={
-            "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
-                self.min_presence})
+            self._rect_type = rect_pb2.NormalizedRect
+            self._graphs[segment] = SolutionBase(
+                graph_config=_GRAPH, side_inputs={"model_complexity": 1, "enable_segmentation": segment},
+                calculator_params={
+                    "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
+                        self.min_presence})
+        return self._graphs[segment]
 
-    def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion]) -> list[PersonLandmarks | None]:
+    def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion],
+                 hidden: list[list[Silhouette]] | None = None,
+                 segment: list[bool] | None = None) -> list[PersonLandmarks | None]:
+        hidden = hidden or [[] for _ in regions]
+        segment = segment or [False] * len(regions)
         results = []
         # The graph's C++ parts log to stderr as they start and on some frames; keep it quiet.
         with native_stderr_silenced():
-            if self._graph is None and regions:
-                self._start()
-            for region in regions:
+            for region, others, with_silhouette in zip(regions, hidden, segment):
                 # Only the part of the frame the rotated square can reach goes to the graph: copying whole HD
                 # frames into MediaPipe packets cost more than the network.
                 reach = region.size / np.sqrt(2)
@@ -119,25 +144,42 @@ class BlazePoseLandmarker:
                     results.append(None)
                     continue
                 crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
+                for silhouette in others:
+                    _paint_grey(crop, low, silhouette)
                 height, width = crop.shape[:2]
                 centre = region.centre - low
+                graph = self._graph(with_silhouette)
                 roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
                                       width=region.size / width, height=region.size / height,
                                       rotation=region.rotation)
-                output = self._graph.process({"image": crop, "roi": roi})
+                output = graph.process({"image": crop, "roi": roi})
                 results.append(None if output.landmarks is None else _person(output, width, height, low))
         return results
 
     def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
-            self._graph = None
+        for graph in self._graphs.values():
+            graph.close()
+        self._graphs = {}
 
     def __enter__(self) -> "BlazePoseLandmarker":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+GREY = 127  # the colour hidden pixels are painted (the eval set's baseline's choice)
+
+
+def _paint_grey(crop: np.ndarray, crop_offset: np.ndarray, silhouette: Silhouette) -> None:
+    """Paint ``silhouette``'s pixels grey in ``crop`` (h, w, 3), whose top-left pixel is at ``crop_offset`` px."""
+    low = np.maximum(crop_offset, silhouette.offset)
+    high = np.minimum(crop_offset + crop.shape[1::-1], silhouette.offset + silhouette.mask.shape[::-1])
+    if np.any(high <= low):
+        return
+    mask = silhouette.mask[low[1] - silhouette.offset[1]:high[1] - silhouette.offset[1],
+                           low[0] - silhouette.offset[0]:high[0] - silhouette.offset[0]]
+    crop[low[1] - crop_offset[1]:high[1] - crop_offset[1], low[0] - crop_offset[0]:high[0] - crop_offset[0]][mask] = GREY
 
 
 def _person(output, width: int, height: int, offset: np.ndarray) -> PersonLandmarks:
@@ -150,7 +192,11 @@ def _person(output, width: int, height: int, offset: np.ndarray) -> PersonLandma
     visibility = np.array([point.visibility for point in landmarks])[coco]
     world = np.array([(point.x, point.y, point.z) for point in output.world_landmarks.landmark])[coco]
     auxiliary = np.array([(point.x, point.y) for point in output.auxiliary_landmarks.landmark]) * scale + offset
+    silhouette = None
+    if output.segmentation_mask is not None:
+        silhouette = Silhouette(np.asarray(output.segmentation_mask).reshape(height, width) > 0.5, offset.copy())
     return PersonLandmarks(keypoints=xy.astype(np.float32).reshape(NUM_COCO_JOINTS, 2),
                            scores=np.clip(visibility, 0, 1).astype(np.float32),
                            world_keypoints=world.astype(np.float32),
-                           next_region=PoseRegion.from_alignment_points(auxiliary[0], auxiliary[1]))
+                           next_region=PoseRegion.from_alignment_points(auxiliary[0], auxiliary[1]),
+                           silhouette=silhouette)

@@ -4,7 +4,11 @@ Per frame:
 1. every followed person's region (from their previous frame's landmarks) goes through BlazePose's landmark model
    (``detectors.blazepose_roi``). Fast motion (a jump, a flip) carries the body out of the expected region, so a
    person BlazePose misses, or finds shrunk to a fraction of their size (``COLLAPSE_RATIO``: it slid onto the head),
-   is looked for again in a region ``RETRY_SCALE`` times larger;
+   is looked for again in a region ``RETRY_SCALE`` times larger. Where two people's regions take in each other's
+   bodies, the silhouette of the one farther away (BlazePose's segmentation in their last frame) is painted grey in
+   the nearer one's region first: unmasked, the model takes limbs of the person behind for the nearer person's.
+   The nearer one is left in the farther one's region, where they are what hides them (painted grey, they cost
+   the person behind their occluded limbs' plausible guesses; measured in BENCHMARKS.md);
 2. two regions that slid onto one body find the same person (keypoints closer than ``DUPLICATE_DISTANCE`` torso
    lengths on average): whoever moved least to get there keeps it;
 3. someone still missing (hidden behind someone else, whose face then draws BlazePose to them) is looked for by the
@@ -47,7 +51,7 @@ from scipy.optimize import linear_sum_assignment
 
 from detectors.base import (COCO_FLIP_ORDER, LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER,
                             FramePoses, torso_lengths)
-from detectors.blazepose_roi import BlazePoseLandmarker, PersonLandmarks, PoseRegion
+from detectors.blazepose_roi import BlazePoseLandmarker, PersonLandmarks, PoseRegion, Silhouette
 from detectors.yolo import YoloPersonDetector
 
 SEED_MIN_SCORE = 0.5      # YOLO keypoints trusted for the seed region and for comparing skeletons
@@ -160,6 +164,32 @@ def _unless_collapsed(landmarks: PersonLandmarks | None, box: np.ndarray) -> Per
     return landmarks
 
 
+def _reach(region: PoseRegion) -> np.ndarray:
+    """(4,) x1 y1 x2 y2: the part of the frame a region's rotated square can reach."""
+    half = region.size / np.sqrt(2)
+    return np.concatenate([region.centre - half, region.centre + half])
+
+
+def _boxes_meet(box: np.ndarray, other: np.ndarray) -> bool:
+    return bool((box[:2] < other[2:]).all() and (other[:2] < box[2:]).all())
+
+
+def _overlap(region: PoseRegion, box: np.ndarray, other_region: PoseRegion, other_box: np.ndarray) -> bool:
+    """Whether either of two people's regions takes in some of the other's box: then each is segmented and hidden
+    from the other's region."""
+    return _boxes_meet(_reach(region), other_box) or _boxes_meet(_reach(other_region), box)
+
+
+def _farther(box: np.ndarray, other_box: np.ndarray) -> bool:
+    """Whether a person stands farther from the camera than another: their feet (the bottom of their keypoint box)
+    are higher in the picture, as on a common ground seen from above the feet."""
+    return bool(box[3] < other_box[3])
+
+
+def _silhouettes(landmarks: list[PersonLandmarks]) -> list[Silhouette]:
+    return [person.silhouette for person in landmarks if person.silhouette is not None]
+
+
 def _centre(box: np.ndarray) -> np.ndarray:
     return (box[:2] + box[2:]) / 2
 
@@ -224,10 +254,19 @@ class DetectAndFollow:
     def _step(self, frame: np.ndarray) -> FramePoses:
         self._frame += 1
         people = self._followed + self._lost
-        found = self.landmarker(frame, [person.landmarks.next_region for person in self._followed])
+        regions = [person.landmarks.next_region for person in self._followed]
+        behind = [[other for other, other_region in zip(self._followed, regions) if other is not person
+                   and _overlap(region, person.box, other_region, other.box) and _farther(other.box, person.box)]
+                  for person, region in zip(self._followed, regions)]
+        hidden_anywhere = {id(other) for others in behind for other in others}
+        found = self.landmarker(frame, regions, hidden=[_silhouettes([other.landmarks for other in others])
+                                                        for others in behind],
+                                segment=[id(person) in hidden_anywhere for person in self._followed])
         found = [_unless_collapsed(landmarks, person.box) for person, landmarks in zip(self._followed, found)]
         missed = [person for person, landmarks in zip(self._followed, found) if landmarks is None] + self._lost
-        retried = self.landmarker(frame, [person.landmarks.next_region.scaled(RETRY_SCALE) for person in missed])
+        seen = _silhouettes([landmarks for landmarks in found if landmarks is not None])
+        retried = self.landmarker(frame, [person.landmarks.next_region.scaled(RETRY_SCALE) for person in missed],
+                                  hidden=[seen] * len(missed))
         retried = [_unless_collapsed(landmarks, person.box) for person, landmarks in zip(missed, retried)]
         candidates = [(person, landmarks) for person, landmarks in [*zip(self._followed, found), *zip(missed, retried)]
                       if landmarks is not None]
@@ -315,7 +354,7 @@ class DetectAndFollow:
         for index in np.argsort(-areas):
             if index in matched:
                 continue
-            landmarks = self._seed(frame, detections, index)
+            landmarks = self._seed(frame, detections, index, self._followed)
             if landmarks is None or self._taken(landmarks.keypoints) or self._part_of_someone(landmarks.keypoints):
                 continue
             refound = self._refound(landmarks)
@@ -334,21 +373,24 @@ class DetectAndFollow:
         if _part_sized(detections.boxes[index], person.box):
             return  # the detector saw a part of them (a dark body on a dark ground: the head): they stay as followed
         others = [other for other in self._followed if other is not person]
-        landmarks = _unless_collapsed(self._seed(frame, detections, index), person.box)
+        landmarks = _unless_collapsed(self._seed(frame, detections, index, others), person.box)
         if landmarks is None or any(same_body(landmarks.keypoints, other.landmarks.keypoints) for other in others):
             landmarks = detector_landmarks(detections, index)
         person.see(landmarks, self._frame)
 
-    def _seed(self, frame: np.ndarray, detections: FramePoses, index: int) -> PersonLandmarks | None:
+    def _seed(self, frame: np.ndarray, detections: FramePoses, index: int,
+              others: list[FollowedPerson]) -> PersonLandmarks | None:
         """Landmarks of a detected person: from the detector's region, then once more from BlazePose's own region
         for them (the detector's region is only roughly where BlazePose expects the body); None when BlazePose
-        finds nobody there, or only a part of them (``COLLAPSE_RATIO``)."""
+        finds nobody there, or only a part of them (``COLLAPSE_RATIO``). The silhouettes of ``others`` (people
+        followed in this frame) are hidden from it."""
         box = detections.boxes[index]
-        first = _unless_collapsed(self.landmarker(frame, [seed_region(box, detections.keypoints[index],
-                                                                      detections.scores[index])])[0], box)
+        hidden = [_silhouettes([other.landmarks for other in others])]
+        region = seed_region(box, detections.keypoints[index], detections.scores[index])
+        first = _unless_collapsed(self.landmarker(frame, [region], hidden=hidden)[0], box)
         if first is None:
             return None
-        return _unless_collapsed(self.landmarker(frame, [first.next_region])[0], box) or first
+        return _unless_collapsed(self.landmarker(frame, [first.next_region], hidden=hidden)[0], box) or first
 
     def _refound(self, landmarks: PersonLandmarks) -> FollowedPerson | None:
         """The lost person nearest to where they would be now (within REFIND_DISTANCE person sizes), taken off the
