@@ -76,6 +76,26 @@ class Silhouette:
     mask: np.ndarray
     offset: np.ndarray
 
+    def covers(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) px → (N,) bool: which points fall on these pixels."""
+        pixel = np.floor(points).astype(int) - self.offset
+        inside = ((pixel >= 0) & (pixel < self.mask.shape[::-1])).all(axis=1)
+        covered = np.zeros(len(points), bool)
+        covered[inside] = self.mask[pixel[inside, 1], pixel[inside, 0]]
+        return covered
+
+
+def _common_part(offset: np.ndarray, shape: tuple[int, ...], other_offset: np.ndarray,
+                 other_shape: tuple[int, ...]) -> tuple[tuple[slice, slice], tuple[slice, slice]] | None:
+    """Where two images placed in the frame (top-left pixel at ``offset`` (x, y) px, ``shape`` (h, w, ...)) meet:
+    (rows, columns) slices into each, or None if they do not."""
+    low = np.maximum(offset, other_offset)
+    high = np.minimum(offset + np.array(shape[1::-1]), other_offset + np.array(other_shape[1::-1]))
+    if np.any(high <= low):
+        return None
+    return tuple((slice(low[1] - corner[1], high[1] - corner[1]), slice(low[0] - corner[0], high[0] - corner[0]))
+                 for corner in (offset, other_offset))
+
 
 @dataclass
 class PersonLandmarks:
@@ -173,13 +193,9 @@ GREY = 127  # the colour hidden pixels are painted (the eval set's baseline's ch
 
 def _paint_grey(crop: np.ndarray, crop_offset: np.ndarray, silhouette: Silhouette) -> None:
     """Paint ``silhouette``'s pixels grey in ``crop`` (h, w, 3), whose top-left pixel is at ``crop_offset`` px."""
-    low = np.maximum(crop_offset, silhouette.offset)
-    high = np.minimum(crop_offset + crop.shape[1::-1], silhouette.offset + silhouette.mask.shape[::-1])
-    if np.any(high <= low):
-        return
-    mask = silhouette.mask[low[1] - silhouette.offset[1]:high[1] - silhouette.offset[1],
-                           low[0] - silhouette.offset[0]:high[0] - silhouette.offset[0]]
-    crop[low[1] - crop_offset[1]:high[1] - crop_offset[1], low[0] - crop_offset[0]:high[0] - crop_offset[0]][mask] = GREY
+    common = _common_part(crop_offset, crop.shape, silhouette.offset, silhouette.mask.shape)
+    if common is not None:
+        crop[common[0]][silhouette.mask[common[1]]] = GREY
 
 
 def _person(output, width: int, height: int, offset: np.ndarray) -> PersonLandmarks:

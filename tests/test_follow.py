@@ -200,18 +200,27 @@ def test_at_most_max_followed_people_the_largest_first():
 
 def test_the_person_behind_is_hidden_from_the_nearer_ones_region_only():
     # a stands nearer (feet 30 px lower in the picture) and 40 px beside b: their regions take in each other's
-    # bodies. c is far from both.
+    # bodies. b's silhouette (a 40 x 100 px block, x 320-360, y 150-250) covers none of a's joints. c is far away.
     positions = [{"a": (300, 230), "b": (340, 200), "c": (560, 200)} for _ in range(4)]
     scene = Scene(positions)
     follow(scene, detect_every=10)
     calls = {(t, person): (hidden, segmented) for t, person, hidden, segmented in scene.landmark_calls if t >= 1}
-    assert calls[1, "a"] == ([], False)  # b's silhouette is first made in frame 1 (seeded people have none)
+    assert calls[1, "a"] == ([], False)  # b is first segmented in frame 1 (seeded people have no silhouette)
     for t in (1, 2, 3):
         hidden, segmented = calls[t, "a"]
         assert segmented is False and [tuple(silhouette.offset) for silhouette in hidden] == [(320, 150)] * (t > 1)
-        hidden, segmented = calls[t, "b"]
-        assert segmented is True and hidden == []  # a hides b: a stays in b's region
+        assert calls[t, "b"] == ([], True)  # a hides b: a stays in b's region
         assert calls[t, "c"] == ([], False)
+
+
+def test_a_silhouette_over_most_of_the_nearer_ones_joints_is_their_own_body():
+    # b stands 20 px higher and only 10 px beside a: b's block (x 290-330, y 180-280) covers most of a's joints (a
+    # second skeleton on one body), so nothing is hidden from a.
+    positions = [{"a": (300, 230), "b": (310, 210)} for _ in range(4)]
+    scene = Scene(positions)
+    follow(scene, detect_every=10)
+    assert all(hidden == [] for t, person, hidden, _ in scene.landmark_calls if person == "a")
+    assert any(segmented for t, person, _, segmented in scene.landmark_calls if person == "b")
 
 
 def test_painting_a_silhouette_grey_by_hand():
