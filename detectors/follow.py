@@ -4,12 +4,12 @@ Per frame:
 1. every followed person's region (from their previous frame's landmarks) goes through BlazePose's landmark model
    (``detectors.blazepose_roi``). Fast motion (a jump, a flip) carries the body out of the expected region, so a
    person BlazePose misses, or finds shrunk to a fraction of their size (``COLLAPSE_RATIO``: it slid onto the head),
-   is looked for again in a region ``RETRY_SCALE`` times larger. Where two people's regions take in each other's
-   bodies, the one farther away is segmented by BlazePose and their silhouette (from their last frame) is painted
-   grey in the nearer one's region first, unless it covers most of the nearer one's joints (``OWN_BODY_COVERED``):
-   unmasked, the model takes limbs of the person behind for the nearer person's. The nearer one is left in the
-   farther one's region, where they are what hides them (painted grey, they cost the person behind their occluded
-   limbs' plausible guesses; measured in BENCHMARKS.md);
+   is looked for again in a region ``RETRY_SCALE`` times larger. Where two people's boxes overlap, the one farther
+   away is segmented by BlazePose and their silhouette (from their last frame) is painted grey in the nearer one's
+   region first, unless it covers most of the nearer one's joints (``OWN_BODY_COVERED``): unmasked, the model takes
+   limbs of the person behind for the nearer person's. The nearer one is left in the farther one's region, where
+   they are what hides them (painted grey, they cost the person behind their occluded limbs' plausible guesses;
+   measured in BENCHMARKS.md);
 2. two regions that slid onto one body find the same person (keypoints closer than ``DUPLICATE_DISTANCE`` torso
    lengths on average): whoever moved least to get there keeps it;
 3. someone still missing (hidden behind someone else, whose face then draws BlazePose to them) is looked for by the
@@ -169,20 +169,8 @@ def _unless_collapsed(landmarks: PersonLandmarks | None, box: np.ndarray) -> Per
     return landmarks
 
 
-def _reach(region: PoseRegion) -> np.ndarray:
-    """(4,) x1 y1 x2 y2: the part of the frame a region's rotated square can reach."""
-    half = region.size / np.sqrt(2)
-    return np.concatenate([region.centre - half, region.centre + half])
-
-
 def _boxes_meet(box: np.ndarray, other: np.ndarray) -> bool:
     return bool((box[:2] < other[2:]).all() and (other[:2] < box[2:]).all())
-
-
-def _overlap(region: PoseRegion, box: np.ndarray, other_region: PoseRegion, other_box: np.ndarray) -> bool:
-    """Whether either of two people's regions takes in some of the other's box: then each is segmented and hidden
-    from the other's region."""
-    return _boxes_meet(_reach(region), other_box) or _boxes_meet(_reach(other_region), box)
 
 
 def _behind(person: FollowedPerson, other: FollowedPerson) -> Silhouette | None:
@@ -265,9 +253,8 @@ class DetectAndFollow:
         self._frame += 1
         people = self._followed + self._lost
         regions = [person.landmarks.next_region for person in self._followed]
-        near = [[other for other, other_region in zip(self._followed, regions)
-                 if other is not person and _overlap(region, person.box, other_region, other.box)]
-                for person, region in zip(self._followed, regions)]
+        near = [[other for other in self._followed if other is not person and _boxes_meet(person.box, other.box)]
+                for person in self._followed]
         farther = {id(other) for person, others in zip(self._followed, near) for other in others
                    if other.box[3] < person.box[3]}
         hidden = [[part for part in (_behind(person, other) for other in others) if part is not None]
