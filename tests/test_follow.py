@@ -199,7 +199,8 @@ def test_at_most_max_followed_people_the_largest_first():
 
 
 def test_the_person_behind_is_hidden_from_the_nearer_ones_region_only():
-    # a stands nearer (feet 30 px lower in the picture) and 40 px beside b: their boxes overlap. b's silhouette (a 40 x 100 px block, x 320-360, y 150-250) covers none of a's joints. c is far away.
+    # a stands nearer (feet 30 px lower in the picture) and 40 px beside b: their boxes overlap. b's silhouette (a
+    # 40 x 100 px block, x 320-360, y 150-250) covers none of a's joints. c is far away.
     positions = [{"a": (300, 230), "b": (340, 200), "c": (560, 200)} for _ in range(4)]
     scene = Scene(positions)
     follow(scene, detect_every=10)
