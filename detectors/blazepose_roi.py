@@ -79,6 +79,17 @@ class PersonLandmarks:
     next_region: PoseRegion
 
 
+def crop_bounds(region: PoseRegion, frame_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a frame of ``frame_shape`` (H, W, ...) that the rotated square can reach: (low, high) (2,) int
+    px (x, y), the crop being ``frame[low[1]:high[1], low[0]:high[0]]``; less than 2 px on a side where the region
+    lies outside the frame. Only this part goes to the graph: copying whole HD frames into MediaPipe packets cost
+    more than the network."""
+    reach = region.size / np.sqrt(2)
+    low = np.clip(np.floor(region.centre - reach), 0, None).astype(int)
+    high = np.minimum(np.ceil(region.centre + reach).astype(int), frame_shape[1::-1])
+    return low, high
+
+
 class BlazePoseLandmarker:
     """(frame BGR uint8 (H, W, 3), regions) → per region ``PersonLandmarks``, or None where the model finds nobody.
 
@@ -94,39 +105,46 @@ class BlazePoseLandmarker:
         self._graph = None
         self._rect_type = None
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Load the graph now and run it once on a blank crop (the first call otherwise takes about a tenth of a
+        second longer). Regions' landmarks do not depend on earlier calls: the graph keeps no state between them."""
+        if self._graph is not None:
+            return
         from mediapipe.framework.formats import rect_pb2
         from mediapipe.python.solution_base import SolutionBase
 
-        self._rect_type = rect_pb2.NormalizedRect
-        self._graph = SolutionBase(graph_config=_GRAPH, side_inputs={"model_complexity": 1}, calculator_params={
-            "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
-                self.min_presence})
+        # The graph's C++ parts log to stderr as they start (on its own threads, until the first call returns)
+        # and on some frames; keep it quiet.
+        with native_stderr_silenced():
+            self._rect_type = rect_pb2.NormalizedRect
+            self._graph = SolutionBase(graph_config=_GRAPH, side_inputs={"model_complexity": 1}, calculator_params={
+                "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
+                    self.min_presence})
+            self._graph.process({"image": np.zeros((256, 256, 3), np.uint8),
+                                 "roi": self._rect_type(x_center=0.5, y_center=0.5, width=1.0, height=1.0)})
 
     def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion]) -> list[PersonLandmarks | None]:
         results = []
-        # The graph's C++ parts log to stderr as they start and on some frames; keep it quiet.
-        with native_stderr_silenced():
-            if self._graph is None and regions:
-                self._start()
-            for region in regions:
-                # Only the part of the frame the rotated square can reach goes to the graph: copying whole HD
-                # frames into MediaPipe packets cost more than the network.
-                reach = region.size / np.sqrt(2)
-                low = np.clip(np.floor(region.centre - reach), 0, None).astype(int)
-                high = np.minimum(np.ceil(region.centre + reach).astype(int), frame_bgr.shape[1::-1])
-                if np.any(high - low < 2):  # the region lies outside the frame
-                    results.append(None)
-                    continue
-                crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
-                height, width = crop.shape[:2]
-                centre = region.centre - low
-                roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
-                                      width=region.size / width, height=region.size / height,
-                                      rotation=region.rotation)
-                output = self._graph.process({"image": crop, "roi": roi})
-                results.append(None if output.landmarks is None else _person(output, width, height, low))
+        for region in regions:
+            low, high = crop_bounds(region, frame_bgr.shape)
+            if np.any(high - low < 2):  # the region lies outside the frame
+                results.append(None)
+                continue
+            crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
+            results.append(self.on_crop(crop, region, low))
         return results
+
+    def on_crop(self, crop_rgb: np.ndarray, region: PoseRegion, low: np.ndarray) -> PersonLandmarks | None:
+        """The landmarks in ``region`` (frame px) from the RGB uint8 crop (h, w, 3) of the frame whose corner is at
+        ``low`` (2,) int px, as cut by ``crop_bounds``; None where the model finds nobody."""
+        self.start()
+        height, width = crop_rgb.shape[:2]
+        centre = region.centre - low
+        roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
+                              width=region.size / width, height=region.size / height, rotation=region.rotation)
+        with native_stderr_silenced():
+            output = self._graph.process({"image": crop_rgb, "roi": roi})
+        return None if output.landmarks is None else _person(output, width, height, low)
 
     def close(self) -> None:
         if self._graph is not None:
