@@ -9,9 +9,13 @@ results are the same bits as one process's.
 
 The worker gets only each region's crop (``crop_bounds``), converted to RGB by this process straight into a memory
 mapped file both processes share; the request itself (offsets, regions) and the results are small pickles on the
-worker's stdin and stdout. Measured on the development machine (``benchmarks/landmark_process.py``): a 1.5 MB crop
-sent through the pipe cost 0.8 ms of this process's CPU time (1.2 ms wall), against 0.04 ms written into the shared
-file, next to a landmark call of about 19 ms.
+worker's stdin and stdout. Measured on the development machine (``benchmarks/landmark_process.py``, BENCHMARKS.md,
+issue 14): a 1.5 MB crop pickled through the pipe cost the sender 0.17 ms of CPU time (0.38 ms a round trip),
+written into the shared file 0.04 ms (0.06 ms), next to a landmark call of 12 ms. Writing into the file is the
+BGR→RGB conversion the crop needs anyway; the pipe adds a copy through the kernel on each side. The file is an
+unlinked temporary file (nothing is left behind, however the processes end) in the usual temporary folder, not
+/dev/shm, which containers often limit to 64 MB; its size is reserved when it grows, so that a full disk is an
+error there, not a crash on writing.
 
 Life of the worker: started on the first call with two or more regions, it is used from the first call after it
 has loaded its graph (this process does every region until then, so start-up does not hold anything up). It ends
@@ -44,8 +48,8 @@ _REPOSITORY = Path(__file__).resolve().parents[1]
 
 def worker_share(areas: list[int]) -> list[bool]:
     """Which of a call's crops (pixel areas) go to the worker: every other one in order of size, the largest first,
-    so the worker gets half of them (the larger half when odd: this process also writes the crops and runs the
-    other threads). A landmark call costs about the same whatever its crop's size (12 ms from 20 thousand to 1.8
+    so the worker gets half of them (one more when odd: this process also writes the crops and runs the other
+    threads). A landmark call costs about the same whatever its crop's size (12 ms from 20 thousand to 1.8
     million pixels on the development machine, BENCHMARKS.md, issue 14), so halving the count balances the work;
     alternating by size also evens the copying."""
     order = sorted(range(len(areas)), key=lambda index: -areas[index])
@@ -113,7 +117,7 @@ class TwoProcessLandmarker:
                 raise RuntimeError(f"BlazePose's landmark worker process was not ready within {timeout} s")
 
     def _start_process(self) -> None:
-        self._shared_file = tempfile.TemporaryFile(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        self._shared_file = tempfile.TemporaryFile()
         environment = {**os.environ,
                        "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPOSITORY), os.environ.get("PYTHONPATH")]))}
         self._worker = subprocess.Popen(
@@ -152,6 +156,8 @@ class TwoProcessLandmarker:
         if self._shared is not None:
             self._shared.close()
         os.ftruncate(self._shared_file.fileno(), size)
+        if hasattr(os, "posix_fallocate"):  # Linux; elsewhere a full disk shows when the crops are written
+            os.posix_fallocate(self._shared_file.fileno(), 0, size)
         self._shared = mmap.mmap(self._shared_file.fileno(), size)
 
     def _receive(self) -> list[PersonLandmarks | None]:
