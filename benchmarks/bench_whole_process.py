@@ -118,7 +118,7 @@ def main() -> None:
 
     options = " ".join(f"--{name} '{value}'" for name, value in (("clips", args.clips), ("modes", args.modes))
                        if value)
-    print(f"Command: `python benchmarks/bench_whole_process.py --repeats {args.repeats} {options}`; "
+    print(f"Command: `python benchmarks/bench_whole_process.py --repeats {args.repeats}{' ' * bool(options)}{options}`; "
           f"{os.cpu_count()} cores; medians of {args.repeats} interleaved runs; load average (1, 5, 15 min) before "
           f"{', '.join(f'{value:.1f}' for value in load_before)}, after "
           f"{', '.join(f'{value:.1f}' for value in load_after)}.\n")
