@@ -3,8 +3,9 @@
 Pass 1 decodes the video and runs the 2D stage, keeping only keypoints; the lifter then runs per person on the
 whole clip; pass 2 decodes the video again and renders straight into the encoder. With ``RunOptions.parallel``
 (the default) the stages of each pass overlap (``app.run_ahead``): in pass 1 decoding runs on a thread ahead of the
-2D stage, which runs its whole-frame detector ahead on another (``detectors.follow``); in pass 2 decode, render and
-encode each have a thread. The outputs are the same bytes as with ``parallel=False``, which runs every stage one
+2D stage, which runs its whole-frame detector ahead on another (``detectors.follow``) and, with several people,
+half of BlazePose's landmark calls in a worker process (``detectors.landmark_process``); in pass 2 decode, render
+and encode each have a thread. The outputs are the same bytes as with ``parallel=False``, which runs every stage one
 after another. No decoded frame is held beyond the current batch and the few queued between stages, so memory does
 not grow with the clip's length. All outputs of a video are written into an
 ``OutputSet``'s staging folder, which replaces ``<output_dir>/<stem>/`` only when everything succeeded.
@@ -64,6 +65,9 @@ class RunOptions:
     on_progress: Callable[[str, int, int | None], None] | None = None  # (bar name, frames done, total) for a page
     focal_px: float | None = None  # the camera's focal length in pixels when known (else metadata, else a prior)
     parallel: bool = True  # overlap the stages on threads (False: one after another; the outputs are the same)
+    # With parallel: BlazePose's landmark calls of a frame with several people split between this process and a
+    # worker process (``detectors.landmark_process``; False: all in this one; the outputs are the same)
+    landmark_process: bool = True
 
 
 @dataclass
@@ -163,7 +167,8 @@ def _progress_bar(options: RunOptions, iterable, total: int | None, description:
 def detect_people(reader: VideoReader, options: RunOptions, timer: StageTimer) -> tuple[PoseTracks, tuple[int, int]]:
     """The 2D stage over a whole clip: keypoints, tracking → (tracks before flip correction, (W, H) px)."""
     estimator = build_pose_estimator(options.detector, options.pose2d, options.max_people, options.device,
-                                     detect_ahead=options.parallel)
+                                     detect_ahead=options.parallel,
+                                     landmark_process=options.parallel and options.landmark_process)
     frame_poses, image_size = [], None
     frames = _decoded(reader, options, timer)
     try:

@@ -1,16 +1,19 @@
 """The whole process against the 2D model's own speed, paired in one sitting.
 
     python benchmarks/bench_whole_process.py [--repeats 3] [--media ../shared/media] [--output /tmp/bench_whole]
-        [--today CHECKOUT]
+        [--today CHECKOUT] [--clips sports2d_demo.mp4,dancer.avi] [--modes floor,2d floor,pipeline,...]
 
-For each clip (the sample clip, and dancer.avi when ``--media`` has it) and each repeat, four fresh Python processes
-run one after another, so that load from other programs falls on all of them alike:
+For each clip (``--clips``: names in ``videos/`` or ``--media``; default the sample clip, and dancer.avi when
+``--media`` has it) and each repeat, fresh Python processes run one after another, one per mode (``--modes``, default
+all), so that load from other programs falls on all of them alike:
 
 * ``floor``: decode every frame and run BlazePose alone on it (MediaPipe's one-person pose solution), nothing else;
 * ``2d floor``: decode every frame and run the default 2D stage alone (YOLO11n-pose every 10th frame + BlazePose
   following each person), one after another on one thread, torch on one thread (as fast as two on a quiet 2-core
   machine, far faster on a busy one);
 * ``pipeline``: the default pipeline, everything the CLI writes by default (``RunOptions()``: stages overlapped);
+* ``one landmark process``: the pipeline with ``RunOptions(landmark_process=False)``: BlazePose's landmark calls
+  all in the main process (as before issue 14's worker process);
 * ``sequential``: the same with ``RunOptions(parallel=False)``, the stages one after another;
 * ``today``, with ``--today CHECKOUT`` (a checkout of the code before the stages overlapped, e.g.
   ``git clone . /tmp/today && git -C /tmp/today checkout 71e70f3``): that checkout's ``run_demo.py`` on the clip,
@@ -36,7 +39,7 @@ from pathlib import Path
 import cv2
 
 REPO = Path(__file__).resolve().parents[1]
-MODES = ("floor", "2d floor", "pipeline", "sequential")
+MODES = ("floor", "2d floor", "pipeline", "one landmark process", "sequential")
 
 
 def run_mode(mode: str, video: Path, output: Path) -> None:
@@ -51,7 +54,7 @@ def run_mode(mode: str, video: Path, output: Path) -> None:
         from detectors.api import build_pose_estimator
 
         torch.set_num_threads(1)
-        estimator = build_pose_estimator("blazepose" if mode == "floor" else "auto", "auto")
+        estimator = build_pose_estimator("blazepose" if mode == "floor" else "auto", "auto", landmark_process=False)
         for frame in reader:
             estimator([frame])
         estimator.close()
@@ -61,7 +64,8 @@ def run_mode(mode: str, video: Path, output: Path) -> None:
     from lifters.api import auto_lifter_spec, load_lifter
 
     lifter = load_lifter(auto_lifter_spec(DEFAULT_YOLO, "blazepose"))
-    options = RunOptions(output_dir=output, progress=False, parallel=mode == "pipeline")
+    options = RunOptions(output_dir=output, progress=False, parallel=mode != "sequential",
+                         landmark_process=mode == "pipeline")
     Pipeline(lifter, options).run(video)
 
 
@@ -86,14 +90,21 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path(tempfile.gettempdir()) / "bench_whole")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--today", type=Path, help="a checkout of the code before this change, also timed")
+    parser.add_argument("--clips", help="comma-separated clip names (in videos/ or --media)")
+    parser.add_argument("--modes", help=f"comma-separated modes (default: {','.join(MODES)}; 'pipeline' is always run)")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         run_mode(args.one[0], Path(args.one[1]), args.output)
         return
-    modes = MODES + (("today",) if args.today else ())
-
-    clips = [REPO / "videos" / "sports2d_demo.mp4"] + [path for path in [args.media / "dancer.avi"] if path.exists()]
+    modes = tuple(args.modes.split(",")) if args.modes else MODES
+    modes = tuple(dict.fromkeys(("pipeline",) + modes)) + (("today",) if args.today else ())
+    if args.clips:
+        clips = [next((folder / name for folder in (REPO / "videos", args.media) if (folder / name).exists()),
+                      args.media / name) for name in args.clips.split(",")]
+    else:
+        clips = [REPO / "videos" / "sports2d_demo.mp4"] + [path for path in [args.media / "dancer.avi"]
+                                                           if path.exists()]
     load_before = os.getloadavg()
     frames = {clip: int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT)) for clip in clips}
     runs = {(clip, mode): [] for clip in clips for mode in modes}
@@ -105,25 +116,25 @@ def main() -> None:
                       f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
     load_after = os.getloadavg()
 
-    print(f"Command: `python benchmarks/bench_whole_process.py --repeats {args.repeats}`; {os.cpu_count()} cores; "
-          f"medians of {args.repeats} interleaved runs; load average (1, 5, 15 min) before "
+    options = " ".join(f"--{name} '{value}'" for name, value in (("clips", args.clips), ("modes", args.modes))
+                       if value)
+    print(f"Command: `python benchmarks/bench_whole_process.py --repeats {args.repeats}{' ' * bool(options)}{options}`; "
+          f"{os.cpu_count()} cores; medians of {args.repeats} interleaved runs; load average (1, 5, 15 min) before "
           f"{', '.join(f'{value:.1f}' for value in load_before)}, after "
           f"{', '.join(f'{value:.1f}' for value in load_after)}.\n")
-    columns = [mode for mode in modes if mode not in ("floor", "2d floor")]
-    print("| clip | frames | floor (decode + BlazePose) | 2D floor (decode + default 2D) | "
-          + " | ".join(columns) + " | pipeline / floor | pipeline / 2D floor | pipeline / sequential | "
-          + ("pipeline / today | " if args.today else "") + " | ".join(f"CPU, {mode}" for mode in columns) + " |")
-    print("|---" * (4 + 2 * len(columns) + 3 + bool(args.today)) + "|")
+    titles = {"floor": "floor (decode + BlazePose)", "2d floor": "2D floor (decode + default 2D)"}
+    others = [mode for mode in modes if mode != "pipeline"]
+    timed = [mode for mode in modes if mode not in titles]  # the whole process: its CPU share is shown
+    print("| clip | frames | " + " | ".join(titles.get(mode, mode) for mode in modes) + " | "
+          + " | ".join(f"pipeline / {mode}" for mode in others) + " | "
+          + " | ".join(f"CPU, {mode}" for mode in timed) + " |")
+    print("|---" * (2 + len(modes) + len(others) + len(timed)) + "|")
     for clip in clips:
         median = {mode: statistics.median(run["seconds"] for run in runs[clip, mode]) for mode in modes}
         cpu = {mode: statistics.median(run["cpu_share"] for run in runs[clip, mode]) for mode in modes}
-        ratios = [median["pipeline"] / median[mode] for mode in ("floor", "2d floor", "sequential")]
-        if args.today:
-            ratios.append(median["pipeline"] / median["today"])
-        print(f"| {clip.name} | {frames[clip]} | {median['floor']:.1f} s | {median['2d floor']:.1f} s | "
-              + " | ".join(f"{median[mode]:.1f} s" for mode in columns) + " | "
-              + " | ".join(f"{ratio:.2f}×" for ratio in ratios) + " | "
-              + " | ".join(f"{100 * cpu[mode]:.0f} %" for mode in columns) + " |")
+        print(f"| {clip.name} | {frames[clip]} | " + " | ".join(f"{median[mode]:.1f} s" for mode in modes) + " | "
+              + " | ".join(f"{median['pipeline'] / median[mode]:.2f}×" for mode in others) + " | "
+              + " | ".join(f"{100 * cpu[mode]:.0f} %" for mode in timed) + " |")
     print("\nCPU: user + system time of the process and its children over its wall time, as a share of "
           f"{os.cpu_count()} cores. Every run, in seconds:\n")
     for (clip, mode), values in runs.items():

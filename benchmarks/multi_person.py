@@ -1,6 +1,6 @@
 """Everyone tracked: who the default 2D stage finds on the real clips, how well, and how fast.
 
-    python benchmarks/multi_person.py [--shared ../shared] [--output FOLDER] [--no-speed]
+    python benchmarks/multi_person.py [--shared ../shared] [--output FOLDER] [--no-speed | --speed-only]
                                       [--baseline-repo PATH]
 
 Coverage (no timing): the eval set's four views scored by ``../shared/eval-dev/score3d_multi.py`` (coverage and
@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,15 +33,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def run_demo(repo: Path, video: Path, output: Path, *options: str) -> tuple[str, float]:
-    """One fresh ``run_demo.py`` process → (its summary line, wall seconds including start-up)."""
+def run_demo(repo: Path, video: Path, output: Path, *options: str) -> tuple[str, float, float]:
+    """One fresh ``run_demo.py`` process → (its summary line, wall seconds including start-up, its CPU time (user +
+    system, its children's included) over the wall time as a share of the machine's cores)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run([sys.executable, str(repo / "run_demo.py"), "--video", str(video), "--output",
                              str(output), "--no-progress", *options], cwd=repo, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{video.name} {options}: {result.stderr.strip().splitlines()[-1]}")
-    return result.stdout.strip().splitlines()[-1], seconds
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return result.stdout.strip().splitlines()[-1], seconds, cpu / seconds / os.cpu_count()
 
 
 def keypoints_file(output: Path, video: Path) -> Path:
@@ -126,7 +132,7 @@ VTEST_300_PEOPLE = np.array([[202, 197], [253, 190], [310, 197], [331, 256], [59
 
 def vtest(shared: Path, output: Path) -> list[str]:
     video = shared / "media" / "vtest.avi"
-    summary, _ = run_demo(REPO, video, output)
+    summary, _, _ = run_demo(REPO, video, output)
     with np.load(keypoints_file(output, video)) as data:
         valid, keypoints = data["valid"], data["keypoints_2d"]
     people = valid.sum(0)
@@ -141,7 +147,7 @@ def vtest(shared: Path, output: Path) -> list[str]:
 
 def sample_clip(output: Path) -> list[str]:
     video = REPO / "videos" / "sports2d_demo.mp4"
-    summary, _ = run_demo(REPO, video, output)
+    summary, _, _ = run_demo(REPO, video, output)
     with np.load(keypoints_file(output, video)) as data:
         valid, pelvis = data["valid"], data["keypoints_2d"][:, :, 0]
     # The man is whoever stands on the roof (upper half) at frame 100; the woman walks in the foreground.
@@ -163,7 +169,7 @@ def sample_clip(output: Path) -> list[str]:
 def dancer(shared: Path, output: Path) -> list[str]:
     """One dancer, dark clothes on a blue ground, turning: she must stay one person."""
     video = shared / "media" / "dancer.avi"
-    summary, _ = run_demo(REPO, video, output)
+    summary, _, _ = run_demo(REPO, video, output)
     with np.load(keypoints_file(output, video)) as data:
         valid = data["valid"]
     people = f"{valid.shape[0]} {'person' if valid.shape[0] == 1 else 'people'}"
@@ -195,8 +201,8 @@ def detector_alone(video: Path) -> float:
 def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
     clips = [(REPO / "videos" / "sports2d_demo.mp4", ()), (shared / "media" / "vtest.avi", ()),
              (shared / "media" / "vtest.avi", ("--max-people", "6"))]
-    rows = ["| clip | run | frames/s end to end (wall, incl. start-up) | people with a skeleton | stage split (frames/s of each stage) |",
-            "|---|---|---|---|---|"]
+    rows = ["| clip | run | frames/s end to end (wall, incl. start-up) | CPU (of all cores) | people with a skeleton | "
+            "stage split (frames/s of each stage) |", "|---|---|---|---|---|---|"]
     for video, options in clips:
         runs = [("default" + (" " + " ".join(options) if options else ""), REPO, options)]
         if not options:  # the comparisons, once per clip
@@ -206,13 +212,14 @@ def speed(shared: Path, output: Path, baseline: Path | None) -> list[str]:
                              ("--max-people", "5") if "vtest" in video.name else ()))
         for label, repo, run_options in runs:
             folder = output / label.split()[0]
-            summary, seconds = run_demo(repo, video, folder, *run_options)
+            summary, seconds, cpu = run_demo(repo, video, folder, *run_options)
             frames = int(re.search(r": (\d+) frames", summary)[1])
             with np.load(keypoints_file(folder, video)) as data:
                 people = f"{data['valid'].sum(0).mean():.2f} per frame"
-            rows.append(f"| {video.name} | {label} | {frames / seconds:.1f} | {people} | {stage_split(summary)} |")
+            rows.append(f"| {video.name} | {label} | {frames / seconds:.1f} | {100 * cpu:.0f} % | {people} | "
+                        f"{stage_split(summary)} |")
         if not options:
-            rows.append(f"| {video.name} | YOLO11n-pose alone on every frame | {detector_alone(video):.1f} | | |")
+            rows.append(f"| {video.name} | YOLO11n-pose alone on every frame | {detector_alone(video):.1f} | | | |")
     return rows
 
 
@@ -221,15 +228,17 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--output", type=Path, default=None, help="where the runs write (default: a new temporary folder)")
     parser.add_argument("--no-speed", action="store_true")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed section")
     parser.add_argument("--baseline-repo", type=Path)
     args = parser.parse_args()
     args.output = args.output or Path(tempfile.mkdtemp(prefix="multi_person_"))
-    sections = [("Eval set (`score3d_multi.py` coverage)", eval_views(args.shared, args.output / "eval")),
-                ("2D keypoints against the eval set's reprojected ground truth",
-                 keypoint_accuracy(args.shared, args.output / "eval")),
-                ("vtest.avi", vtest(args.shared, args.output / "vtest")),
-                ("Sample clip", sample_clip(args.output / "sample")),
-                ("dancer.avi", dancer(args.shared, args.output / "dancer"))]
+    sections = [] if args.speed_only else [
+        ("Eval set (`score3d_multi.py` coverage)", eval_views(args.shared, args.output / "eval")),
+        ("2D keypoints against the eval set's reprojected ground truth",
+         keypoint_accuracy(args.shared, args.output / "eval")),
+        ("vtest.avi", vtest(args.shared, args.output / "vtest")),
+        ("Sample clip", sample_clip(args.output / "sample")),
+        ("dancer.avi", dancer(args.shared, args.output / "dancer"))]
     if not args.no_speed:
         sections.append(("Speed", speed(args.shared, args.output / "speed", args.baseline_repo)))
     for title, lines in sections:

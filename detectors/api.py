@@ -10,6 +10,7 @@ fetches the default one through ``weights.registry`` (a clear error when offline
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -128,7 +129,7 @@ def _check_pickle(path: Path, option: str, allowed: frozenset, attributes: froze
 def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_people: int | None = None,
                          device: str | None = None, detector_image_size: int = DETECTOR_IMAGE_SIZE,
                          detect_every: int = DETECT_EVERY, background_detection: bool = False,
-                         detect_ahead: bool = False):
+                         detect_ahead: bool = False, landmark_process: bool = True):
     """Return a callable ``estimator(frames: list[BGR uint8]) -> list[FramePoses]`` with a ``name`` and ``close()``,
     and print one line saying which models run. ``max_people``: at most this many people are followed at once
     (default ``DEFAULT_MAX_FOLLOWED``). ``device``: torch device of YOLO/HRNet (default: CUDA if any).
@@ -136,11 +137,15 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
     the frames between its whole-frame runs, and whether they run on a thread of their own, their results used when
     ready (``background_detection``: ``detectors.background_detection``, the live mode's choice, see ``app.live.run``)
     or ahead of their use with the same results (``detect_ahead``: ``detectors.follow.DetectAndFollow``, files).
+    ``landmark_process``: BlazePose's landmark calls of a frame with two or more people followed run half in a
+    worker process (``detectors.landmark_process``, the same results), where the machine has two cores or more and
+    is POSIX.
     """
     from detectors.background_detection import BackgroundDetectAndFollow
     from detectors.blazepose import BlazePoseEstimator
     from detectors.blazepose_roi import BlazePoseLandmarker
     from detectors.follow import DetectAndFollow
+    from detectors.landmark_process import TwoProcessLandmarker
     from detectors.two_stage import DetectorKeypoints, DetectThenPose
     from detectors.yolo import YoloPersonDetector
 
@@ -153,11 +158,13 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
         following = pose2d == "blazepose"
         person_detector = YoloPersonDetector(detector, device=device, image_size=detector_image_size)
         if following:
+            two_processes = landmark_process and (os.cpu_count() or 1) > 1 and os.name == "posix"
+            landmarker = TwoProcessLandmarker() if two_processes else BlazePoseLandmarker()
             if background_detection:
-                estimator = BackgroundDetectAndFollow(person_detector, BlazePoseLandmarker(), detect_every,
+                estimator = BackgroundDetectAndFollow(person_detector, landmarker, detect_every,
                                                       max_people or DEFAULT_MAX_FOLLOWED)
             else:
-                estimator = DetectAndFollow(person_detector, BlazePoseLandmarker(), detect_every,
+                estimator = DetectAndFollow(person_detector, landmarker, detect_every,
                                             max_people or DEFAULT_MAX_FOLLOWED, detect_ahead=detect_ahead)
         elif pose2d == "yolo":
             if not person_detector.has_keypoints:

@@ -114,6 +114,17 @@ class PersonLandmarks:
     silhouette: Silhouette | None = None
 
 
+def crop_bounds(region: PoseRegion, frame_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a frame of ``frame_shape`` (H, W, ...) that the rotated square can reach: (low, high) (2,) int
+    px (x, y), the crop being ``frame[low[1]:high[1], low[0]:high[0]]``; less than 2 px on a side where the region
+    lies outside the frame. Only this part goes to the graph: copying whole HD frames into MediaPipe packets cost
+    more than the network."""
+    reach = region.size / np.sqrt(2)
+    low = np.clip(np.floor(region.centre - reach), 0, None).astype(int)
+    high = np.minimum(np.ceil(region.centre + reach).astype(int), frame_shape[1::-1])
+    return low, high
+
+
 class BlazePoseLandmarker:
     """(frame BGR uint8 (H, W, 3), regions) → per region ``PersonLandmarks``, or None where the model finds nobody.
 
@@ -133,18 +144,27 @@ class BlazePoseLandmarker:
         self._graphs = {}  # segmentation on → its graph, started on first use
         self._rect_type = None
 
-    def _graph(self, segment: bool):
-        if segment not in self._graphs:
-            from mediapipe.framework.formats import rect_pb2
-            from mediapipe.python.solution_base import SolutionBase
+    def start(self, segment: bool = False) -> None:
+        """Load the graph (with segmentation or without) now and run it once on a blank crop (the first call
+        otherwise takes about a tenth of a second longer). Regions' landmarks do not depend on earlier calls: the
+        graph keeps no state between them."""
+        if segment in self._graphs:
+            return
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python.solution_base import SolutionBase
 
+        # The graph's C++ parts log to stderr as they start (on its own threads, until the first call returns)
+        # and on some frames; keep it quiet.
+        with native_stderr_silenced():
             self._rect_type = rect_pb2.NormalizedRect
-            self._graphs[segment] = SolutionBase(
+            graph = SolutionBase(
                 graph_config=_GRAPH, side_inputs={"model_complexity": 1, "enable_segmentation": segment},
                 calculator_params={
                     "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold":
                         self.min_presence})
-        return self._graphs[segment]
+            graph.process({"image": np.zeros((256, 256, 3), np.uint8),
+                           "roi": self._rect_type(x_center=0.5, y_center=0.5, width=1.0, height=1.0)})
+            self._graphs[segment] = graph
 
     def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion],
                  hidden: list[list[Silhouette]] | None = None,
@@ -152,29 +172,29 @@ class BlazePoseLandmarker:
         hidden = hidden or [[] for _ in regions]
         segment = segment or [False] * len(regions)
         results = []
-        # The graph's C++ parts log to stderr as they start and on some frames; keep it quiet.
-        with native_stderr_silenced():
-            for region, others, with_silhouette in zip(regions, hidden, segment):
-                # Only the part of the frame the rotated square can reach goes to the graph: copying whole HD
-                # frames into MediaPipe packets cost more than the network.
-                reach = region.size / np.sqrt(2)
-                low = np.clip(np.floor(region.centre - reach), 0, None).astype(int)
-                high = np.minimum(np.ceil(region.centre + reach).astype(int), frame_bgr.shape[1::-1])
-                if np.any(high - low < 2):  # the region lies outside the frame
-                    results.append(None)
-                    continue
-                crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
-                for silhouette in others:
-                    _paint_grey(crop, low, silhouette)
-                height, width = crop.shape[:2]
-                centre = region.centre - low
-                graph = self._graph(with_silhouette)
-                roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
-                                      width=region.size / width, height=region.size / height,
-                                      rotation=region.rotation)
-                output = graph.process({"image": crop, "roi": roi})
-                results.append(None if output.landmarks is None else _person(output, width, height, low))
+        for region, others, with_silhouette in zip(regions, hidden, segment):
+            low, high = crop_bounds(region, frame_bgr.shape)
+            if np.any(high - low < 2):  # the region lies outside the frame
+                results.append(None)
+                continue
+            crop = cv2.cvtColor(frame_bgr[low[1]:high[1], low[0]:high[0]], cv2.COLOR_BGR2RGB)
+            paint_grey(crop, low, others)
+            results.append(self.on_crop(crop, region, low, with_silhouette))
         return results
+
+    def on_crop(self, crop_rgb: np.ndarray, region: PoseRegion, low: np.ndarray,
+                segment: bool = False) -> PersonLandmarks | None:
+        """The landmarks in ``region`` (frame px) from the RGB uint8 crop (h, w, 3) of the frame whose corner is at
+        ``low`` (2,) int px, as cut by ``crop_bounds`` (and painted by ``paint_grey``); None where the model finds
+        nobody. ``segment``: with the person's silhouette."""
+        self.start(segment)
+        height, width = crop_rgb.shape[:2]
+        centre = region.centre - low
+        roi = self._rect_type(x_center=centre[0] / width, y_center=centre[1] / height,
+                              width=region.size / width, height=region.size / height, rotation=region.rotation)
+        with native_stderr_silenced():
+            output = self._graphs[segment].process({"image": crop_rgb, "roi": roi})
+        return None if output.landmarks is None else _person(output, width, height, low)
 
     def close(self) -> None:
         for graph in self._graphs.values():
@@ -191,11 +211,12 @@ class BlazePoseLandmarker:
 GREY = 127  # the colour hidden pixels are painted (the eval set's baseline's choice)
 
 
-def _paint_grey(crop: np.ndarray, crop_offset: np.ndarray, silhouette: Silhouette) -> None:
-    """Paint ``silhouette``'s pixels grey in ``crop`` (h, w, 3), whose top-left pixel is at ``crop_offset`` px."""
-    common = _common_part(crop_offset, crop.shape, silhouette.offset, silhouette.mask.shape)
-    if common is not None:
-        crop[common[0]][silhouette.mask[common[1]]] = GREY
+def paint_grey(crop: np.ndarray, crop_offset: np.ndarray, silhouettes: list[Silhouette]) -> None:
+    """Paint the silhouettes' pixels grey in ``crop`` (h, w, 3), whose top-left pixel is at ``crop_offset`` px."""
+    for silhouette in silhouettes:
+        common = _common_part(crop_offset, crop.shape, silhouette.offset, silhouette.mask.shape)
+        if common is not None:
+            crop[common[0]][silhouette.mask[common[1]]] = GREY
 
 
 def _person(output, width: int, height: int, offset: np.ndarray) -> PersonLandmarks:

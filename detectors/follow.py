@@ -29,7 +29,8 @@ landmark model costs about one BlazePose frame per person, the detector several 
 
 With ``detect_ahead`` the next scheduled whole-frame detection starts on a thread as soon as its frame is in the
 batch, and runs while BlazePose works on the frames before it (torch releases the GIL while the network runs;
-MediaPipe does not, which is why the landmark calls stay on the calling thread). A detection is a function of its
+MediaPipe does not, which is why the landmark calls stay on the calling thread, or go half to another process with
+``detectors.landmark_process.TwoProcessLandmarker``). A detection is a function of its
 frame alone, so the results are the same as without; one that an earlier, unscheduled detection made unneeded is
 cancelled or dropped. Every detector call goes through that one thread, because an ultralytics model is not safe
 to call from two threads at once.
@@ -196,7 +197,8 @@ class DetectAndFollow:
     """Frames in (consecutive batches of one clip, BGR uint8 (H, W, 3)), one ``FramePoses`` with ``track_ids`` per
     frame out. Make a new instance per clip.
 
-    detector: YOLO-pose; landmarker: BlazePose's landmark model on regions.
+    detector: YOLO-pose; landmarker: BlazePose's landmark model on regions (``BlazePoseLandmarker``, or
+        ``TwoProcessLandmarker``: the same results, on two processes).
     detect_every: frames between whole-frame detector runs.
     max_followed: at most this many people are followed (or looked for) at once; the largest new detections fill
         free places.

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from detectors.base import LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER, FramePoses
-from detectors.blazepose_roi import ROI_SCALE, PersonLandmarks, PoseRegion, Silhouette, _paint_grey
+from detectors.blazepose_roi import ROI_SCALE, PersonLandmarks, PoseRegion, Silhouette, paint_grey
 from detectors.follow import DetectAndFollow, keypoint_box, seed_region
 from conftest import SAMPLE_CLIP, SHARED
 
@@ -227,7 +227,7 @@ def test_painting_a_silhouette_grey_by_hand():
     crop = np.zeros((4, 5, 3), np.uint8)  # its top-left pixel at x = 10, y = 20 of the frame
     mask = np.zeros((3, 3), bool)  # its top-left pixel at x = 13, y = 19: it covers x 13-15, y 19-21
     mask[1, 0] = mask[2, 1] = mask[2, 2] = mask[0, 0] = True  # frame pixels (13, 20), (14, 21), (15, 21); (13, 19)
-    _paint_grey(crop, np.array([10, 20]), Silhouette(mask, np.array([13, 19])))
+    paint_grey(crop, np.array([10, 20]), [Silhouette(mask, np.array([13, 19]))])
     painted = {(int(x) + 10, int(y) + 20) for y, x in zip(*np.nonzero(crop[..., 0]))}
     assert painted == {(13, 20), (14, 21)}  # (15, 21) lies outside the crop's x 10-14, (13, 19) above its y 20-23
     assert (crop[crop > 0] == 127).all()

@@ -210,16 +210,23 @@ def test_summary_line_says_who_was_found_and_how_often():
     assert one.summary().startswith("a.avi: 10 frames, 1 person (#0 100 % of the frames), 1.0 s (10.0 fps)")
 
 
-def test_overlapped_stages_write_the_same_bytes_as_one_after_another(tmp_path):
+def test_overlapped_stages_write_the_same_bytes_as_one_after_another(tmp_path, monkeypatch):
     """RunOptions(parallel=True), the default, against the stages run one after another: every output file equal.
     45 frames of the sample clip where both people are seen: five scheduled detections run ahead on the detector
-    thread."""
+    thread, and half of the landmark calls run in the worker process (made to wait for it, so that it takes every
+    frame's share, not only those after it has started)."""
     import hashlib
 
     from app.pipeline import Pipeline, RunOptions
     from detectors.api import DEFAULT_YOLO
+    from detectors.landmark_process import TwoProcessLandmarker
     from lifters.api import auto_lifter_spec, load_lifter
 
+    start_worker, close = TwoProcessLandmarker.start_worker, TwoProcessLandmarker.close
+    worker_regions = []
+    monkeypatch.setattr(TwoProcessLandmarker, "start_worker", lambda self, timeout=None: start_worker(self, 60))
+    monkeypatch.setattr(TwoProcessLandmarker, "close",
+                        lambda self: (worker_regions.append(self.worker_regions), close(self)))
     capture = cv2.VideoCapture(str(SAMPLE_CLIP))
     frames = [capture.read()[1] for _ in range(165)][120:]
     capture.release()
@@ -233,4 +240,5 @@ def test_overlapped_stages_write_the_same_bytes_as_one_after_another(tmp_path):
         files[parallel] = {path.name: hashlib.md5(path.read_bytes()).hexdigest()
                            for path in result.output_dir.iterdir()}
     assert {"two.mp4", "two.gif", "two_keypoints.npz", "two.html", "two_person0.bvh"} <= set(files[True])
+    assert max(worker_regions) >= 40  # the parallel run's worker: one of the two people on most frames
     assert files[True] == files[False]
