@@ -1,8 +1,8 @@
 """BlazePose's landmark calls of one frame split between this process and a worker process, to use two cores.
 
 MediaPipe's ``graph.process`` holds the GIL, so the landmark calls of several people run one after another on one
-core however many threads call them. ``TwoProcessLandmarker`` has ``BlazePoseLandmarker``'s contract; with two or
-more regions in a call it hands half of them (``worker_share``) to a worker process that holds its
+core however many threads call them. ``TwoProcessLandmarker`` has ``BlazePoseLandmarker``'s contract; with
+``min_regions`` (default ``MIN_REGIONS``, 3) or more regions in a call it hands half of them (``worker_share``) to a worker process that holds its
 own ``BlazePoseLandmarker`` (the same graph), runs the others here meanwhile, and returns the results in region
 order. Each region's landmarks are a function of its crop alone (the graph keeps no state between calls), so the
 results are the same bits as one process's.
@@ -17,7 +17,7 @@ unlinked temporary file (nothing is left behind, however the processes end) in t
 /dev/shm, which containers often limit to 64 MB; its size is reserved when it grows, so that a full disk is an
 error there, not a crash on writing.
 
-Life of the worker: started on the first call with two or more regions, it is used from the first call after it
+Life of the worker: started on the first call with ``MIN_REGIONS`` or more regions, it is used from the first call after it
 has loaded its graph (this process does every region until then, so start-up does not hold anything up). It ends
 on ``close()``, when the landmarker is garbage-collected or the interpreter exits (``weakref.finalize``), and when
 this process dies in any way (its stdin then reaches end of file); an error inside a call ends it too. It ignores
@@ -43,6 +43,10 @@ import numpy as np
 from detectors.blazepose_roi import (BlazePoseLandmarker, PersonLandmarks, PoseRegion, Silhouette, crop_bounds,
                                      paint_grey)
 
+# Regions in a call from which half go to the worker. With two, the follower's detector thread already holds the
+# second core between its runs: on the sample clip (two people) the whole process took 1.14x as long with the
+# worker (median of 3 on a quiet machine, BENCHMARKS.md issue 14); vtest.avi's crowd (5.6 a frame) gains.
+MIN_REGIONS = 3
 STOP_SECONDS = 5.0  # how long close() waits for the worker to finish its call before it is killed
 _REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -67,8 +71,9 @@ class TwoProcessLandmarker:
 
     name = BlazePoseLandmarker.name
 
-    def __init__(self, min_presence: float = 0.5):
+    def __init__(self, min_presence: float = 0.5, min_regions: int | None = None):
         self.min_presence = min_presence
+        self.min_regions = MIN_REGIONS if min_regions is None else min_regions
         self._local = BlazePoseLandmarker(min_presence)
         self._worker: subprocess.Popen | None = None
         self._ready = False
@@ -85,9 +90,9 @@ class TwoProcessLandmarker:
     def __call__(self, frame_bgr: np.ndarray, regions: list[PoseRegion],
                  hidden: list[list[Silhouette]] | None = None,
                  segment: list[bool] | None = None) -> list[PersonLandmarks | None]:
-        if len(regions) >= 2:
+        if len(regions) >= self.min_regions:
             self.start_worker()
-        if len(regions) < 2 or not self._worker_ready():
+        if len(regions) < self.min_regions or not self._worker_ready():
             return self._local(frame_bgr, regions, hidden, segment)
         hidden = hidden or [[] for _ in regions]
         segment = segment or [False] * len(regions)
@@ -115,7 +120,7 @@ class TwoProcessLandmarker:
 
     def start_worker(self, timeout: float | None = None) -> None:
         """Start the worker unless it runs; with ``timeout`` (s), wait until it has loaded its graph (a
-        RuntimeError if it has not by then). Calls start it themselves when they have two or more regions."""
+        RuntimeError if it has not by then). Calls start it themselves when they have ``min_regions`` or more."""
         if self._worker is None:
             self._start_process()
         if timeout is not None and not self._ready:

@@ -85,7 +85,7 @@ def test_two_processes_give_the_same_bits_as_one_on_the_sample_clips_two_people(
             calls.append((frame, many, None, None, recorder(frame, many)))
     finally:
         follower.close()
-    with TwoProcessLandmarker() as landmarker:
+    with TwoProcessLandmarker(min_regions=2) as landmarker:
         landmarker.start_worker(timeout=60)
         for frame, regions, hidden, segment, expected in calls:
             results = landmarker(frame, regions, hidden, segment)
@@ -111,13 +111,13 @@ def ended(pid: int, seconds: float = 10.0) -> bool:
 
 
 def test_one_region_runs_here_and_starts_no_worker():
-    with TwoProcessLandmarker() as landmarker:
+    with TwoProcessLandmarker(min_regions=2) as landmarker:
         assert landmarker(GREY, TWO_REGIONS[:1]) == [None]
         assert landmarker.worker_pid is None
 
 
 def test_close_ends_the_worker_and_a_later_call_starts_another():
-    landmarker = TwoProcessLandmarker()
+    landmarker = TwoProcessLandmarker(min_regions=2)
     landmarker.start_worker(timeout=60)
     assert landmarker(GREY, TWO_REGIONS + [OUTSIDE]) == [None, None, None]
     assert landmarker.worker_regions == 1
@@ -133,7 +133,7 @@ def test_close_ends_the_worker_and_a_later_call_starts_another():
 
 
 def test_an_error_in_a_call_ends_the_worker():
-    landmarker = TwoProcessLandmarker()
+    landmarker = TwoProcessLandmarker(min_regions=2)
     landmarker.start_worker(timeout=60)
     pid = landmarker.worker_pid
 
@@ -147,7 +147,7 @@ def test_an_error_in_a_call_ends_the_worker():
 
 
 def test_a_worker_that_died_is_an_error_and_the_next_call_starts_a_new_one():
-    landmarker = TwoProcessLandmarker()
+    landmarker = TwoProcessLandmarker(min_regions=2)
     landmarker.start_worker(timeout=60)
     os.kill(landmarker.worker_pid, signal.SIGKILL)
     with pytest.raises(RuntimeError, match=r"landmark worker process ended unexpectedly \(exit status -9\)"):
@@ -159,7 +159,7 @@ def test_a_worker_that_died_is_an_error_and_the_next_call_starts_a_new_one():
 
 
 def test_ctrl_c_reaching_the_worker_leaves_it_to_this_process():
-    with TwoProcessLandmarker() as landmarker:
+    with TwoProcessLandmarker(min_regions=2) as landmarker:
         landmarker.start_worker(timeout=60)
         os.kill(landmarker.worker_pid, signal.SIGINT)  # as a terminal's Ctrl-C, sent to the whole group
         time.sleep(0.2)
@@ -171,7 +171,7 @@ import os, signal, sys
 import numpy as np
 from detectors.blazepose_roi import PoseRegion
 from detectors.landmark_process import TwoProcessLandmarker
-landmarker = TwoProcessLandmarker()
+landmarker = TwoProcessLandmarker(min_regions=2)
 landmarker.start_worker(timeout=60)
 regions = [PoseRegion(np.array([200.0, 240.0]), 200.0, 0.0), PoseRegion(np.array([450.0, 240.0]), 150.0, 0.3)]
 assert landmarker(np.full((480, 640, 3), 128, np.uint8), regions) == [None, None]

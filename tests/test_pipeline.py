@@ -219,9 +219,11 @@ def test_overlapped_stages_write_the_same_bytes_as_one_after_another(tmp_path, m
 
     from app.pipeline import Pipeline, RunOptions
     from detectors.api import DEFAULT_YOLO
+    from detectors import landmark_process
     from detectors.landmark_process import TwoProcessLandmarker
     from lifters.api import auto_lifter_spec, load_lifter
 
+    monkeypatch.setattr(landmark_process, "MIN_REGIONS", 2)  # the worker for the sample clip's two people too
     start_worker, close = TwoProcessLandmarker.start_worker, TwoProcessLandmarker.close
     worker_regions = []
     monkeypatch.setattr(TwoProcessLandmarker, "start_worker", lambda self, timeout=None: start_worker(self, 60))
