@@ -174,14 +174,19 @@ def _boxes_meet(box: np.ndarray, other: np.ndarray) -> bool:
     return bool((box[:2] < other[2:]).all() and (other[:2] < box[2:]).all())
 
 
+def _farther(person: FollowedPerson, other: FollowedPerson) -> bool:
+    """Whether ``person`` stands farther from the camera than ``other``: their feet (the bottom of their keypoint
+    box) higher in the picture, as on a common ground seen from above the feet."""
+    return bool(person.box[3] < other.box[3])
+
+
 def _behind(person: FollowedPerson, other: FollowedPerson) -> Silhouette | None:
     """What to hide from ``person``'s region of a person near them: ``other``'s silhouette (from their last frame),
-    if ``other`` stands farther from the camera (their feet, the bottom of their keypoint box, higher in the
-    picture, as on a common ground seen from above the feet), unless it covers more than ``OWN_BODY_COVERED`` of
-    ``person``'s own confident joints: then it is their body too (a second skeleton on the same body). None if
-    there is nothing to hide."""
+    if ``other`` stands farther from the camera, unless it covers more than ``OWN_BODY_COVERED`` of ``person``'s own
+    confident joints: then it is their body too (a second skeleton on the same body). None if there is nothing to
+    hide."""
     theirs = other.landmarks.silhouette
-    if theirs is None or other.box[3] >= person.box[3]:
+    if theirs is None or not _farther(other, person):
         return None
     joints = person.landmarks.keypoints[person.landmarks.scores >= SEED_MIN_SCORE]
     if len(joints) == 0 or theirs.covers(joints).mean() > OWN_BODY_COVERED:
@@ -258,7 +263,7 @@ class DetectAndFollow:
         near = [[other for other in self._followed if other is not person and _boxes_meet(person.box, other.box)]
                 for person in self._followed]
         farther = {id(other) for person, others in zip(self._followed, near) for other in others
-                   if other.box[3] < person.box[3]}
+                   if _farther(other, person)}
         hidden = [[part for part in (_behind(person, other) for other in others) if part is not None]
                   for person, others in zip(self._followed, near)]
         found = self.landmarker(frame, regions, hidden=hidden,
