@@ -54,6 +54,7 @@ from scipy.optimize import linear_sum_assignment
 from detectors.base import (COCO_FLIP_ORDER, LEFT_HIP, LEFT_SHOULDER, NUM_COCO_JOINTS, RIGHT_HIP, RIGHT_SHOULDER,
                             FramePoses, torso_lengths)
 from detectors.blazepose_roi import BlazePoseLandmarker, PersonLandmarks, PoseRegion, Silhouette
+from detectors.tracking import iou_matrix
 from detectors.yolo import YoloPersonDetector
 
 SEED_MIN_SCORE = 0.5      # YOLO keypoints trusted for the seed region and for comparing skeletons
@@ -170,10 +171,6 @@ def _unless_collapsed(landmarks: PersonLandmarks | None, box: np.ndarray) -> Per
     return landmarks
 
 
-def _boxes_meet(box: np.ndarray, other: np.ndarray) -> bool:
-    return bool((box[:2] < other[2:]).all() and (other[:2] < box[2:]).all())
-
-
 def _farther(person: FollowedPerson, other: FollowedPerson) -> bool:
     """Whether ``person`` stands farther from the camera than ``other``: their feet (the bottom of their keypoint
     box) higher in the picture, as on a common ground seen from above the feet."""
@@ -260,8 +257,10 @@ class DetectAndFollow:
         self._frame += 1
         people = self._followed + self._lost
         regions = [person.landmarks.next_region for person in self._followed]
-        near = [[other for other in self._followed if other is not person and _boxes_meet(person.box, other.box)]
-                for person in self._followed]
+        boxes = np.array([person.box for person in self._followed], np.float32).reshape(-1, 4)
+        overlapping = iou_matrix(boxes, boxes) > 0
+        near = [[other for column, other in enumerate(self._followed) if column != row and overlapping[row, column]]
+                for row in range(len(self._followed))]
         farther = {id(other) for person, others in zip(self._followed, near) for other in others
                    if _farther(other, person)}
         hidden = [[part for part in (_behind(person, other) for other in others) if part is not None]
