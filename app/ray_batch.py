@@ -37,6 +37,15 @@ def process_video(video: str, name: str, options: RunOptions, lifter_spec: str, 
     return True, result.summary()
 
 
+def task_options(options: RunOptions) -> RunOptions:
+    """The options a Ray task runs with: absolute paths (workers may start in another folder, or on another node),
+    no progress bar, and BlazePose's landmark calls in the task's own process: a task asks Ray for
+    ``CPUS_PER_VIDEO`` CPU, and a landmark worker process would be one more busy process beside it (the videos'
+    tasks are what keeps the cores busy)."""
+    return RunOptions(**{**vars(options), "output_dir": Path(options.output_dir).resolve(), "progress": False,
+                         "on_progress": None, "landmark_process": False})
+
+
 def run_on_ray(jobs: list[tuple[Path, str]], options: RunOptions, lifter_spec: str, device: str | None,
                address: str | None, debug: bool = False,
                report: Callable[[bool, str], None] | None = None) -> int:
@@ -56,9 +65,7 @@ def run_on_ray(jobs: list[tuple[Path, str]], options: RunOptions, lifter_spec: s
                  logging_level="ERROR")
     try:
         task = ray.remote(num_cpus=CPUS_PER_VIDEO, max_retries=0)(process_video)
-        # Workers may start in another folder (or on another node): every path they get is absolute.
-        options = RunOptions(**{**vars(options), "output_dir": Path(options.output_dir).resolve(),
-                                "progress": False, "on_progress": None})
+        options = task_options(options)
         pending = {task.remote(str(video.resolve()), name, options, lifter_spec, device, debug): video
                    for video, name in jobs}
         failures = done = 0

@@ -7,6 +7,8 @@ import os
 import pytest
 
 from app.cli import main
+from app.pipeline import RunOptions
+from app.ray_batch import task_options
 from conftest import SAMPLE_CLIP, cut_clip
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
@@ -85,3 +87,11 @@ def test_resume_on_ray_skips_finished_videos_and_redoes_incomplete_ones(batches,
     assert (again.st_ino, again.st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)  # not rewritten
     assert [line for line in stderr.splitlines() if line.startswith("progress:")] == [
         "progress: 1/2 videos", "progress: 2/2 videos"]
+
+
+def test_ray_tasks_keep_the_landmark_calls_in_their_own_process(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    options = task_options(RunOptions(output_dir="out", max_people=3))
+    assert options.landmark_process is False  # one CPU per task: no worker process beside it
+    assert options.output_dir == tmp_path / "out" and options.output_dir.is_absolute()
+    assert options.progress is False and options.max_people == 3
