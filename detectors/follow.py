@@ -21,7 +21,9 @@ Per frame:
    (``detectors.yolo.YoloPersonDetector``). Its people are matched to the followed ones by keypoint distance
    (Hungarian); a followed person whose keypoints have drifted from their detection is seeded again from it; a
    detection nobody matches starts a new person seeded from YOLO's keypoints, unless BlazePose finds a body someone
-   is already followed on there. A person lost inside the picture near the detection gets their id back.
+   is already followed on there, or one inside the box of a larger skeleton that no detection matched (that
+   skeleton ran away from this body onto the background: the person is put back on it, with their id). A person
+   lost inside the picture near the detection gets their id back.
 
 Running the whole-frame detector only every few frames is what makes several people affordable on a CPU: the
 landmark model costs about one BlazePose frame per person, the detector several (BENCHMARKS.md, "Multi-person
@@ -135,18 +137,24 @@ class FollowedPerson:
     last_frame: int
     box: np.ndarray = field(init=False)
     velocity: np.ndarray = field(init=False)  # (2,) px per frame of the box centre
+    confirmed_box: np.ndarray = field(init=False)  # their box when a whole-frame detection last matched them
 
     def __post_init__(self):
         self.box = keypoint_box(self.landmarks.keypoints)
         self.velocity = np.zeros(2)
+        self.confirmed_box = self.box
 
     def see(self, landmarks: PersonLandmarks, frame: int) -> None:
         box = keypoint_box(landmarks.keypoints)
         # The centre's motion means something only between skeletons of about one size (not a part of the body).
-        comparable = 0.5 < box_size(box) / box_size(self.box) < 2.0
-        self.velocity = ((_centre(box) - _centre(self.box)) / max(frame - self.last_frame, 1) if comparable
+        self.velocity = ((_centre(box) - _centre(self.box)) / max(frame - self.last_frame, 1)
+                         if _about_one_size(box, self.box)
                          else np.zeros(2))
         self.landmarks, self.last_frame, self.box = landmarks, frame, box
+
+    def confirm(self) -> None:
+        """A whole-frame detection matches them as they are now."""
+        self.confirmed_box = self.box
 
     def predicted_box(self, frame: int) -> np.ndarray:
         shift = self.velocity * (frame - self.last_frame)
@@ -156,6 +164,11 @@ class FollowedPerson:
         """How far a skeleton is from this person's last one: mean joint displacement (either labelling of the
         sides), in person sizes."""
         return skeleton_distance(self.landmarks.keypoints, keypoints) / box_size(self.box)
+
+
+def _about_one_size(box: np.ndarray, other: np.ndarray) -> bool:
+    """Two boxes within 2x of each other's size: skeletons of one body, not of a part of it or of something else."""
+    return 0.5 < box_size(box) / box_size(other) < 2.0
 
 
 def _part_sized(box: np.ndarray, person_box: np.ndarray) -> bool:
@@ -302,6 +315,23 @@ class DetectAndFollow:
                    for other in self._followed)
 
     @staticmethod
+    def _ran_away_from(keypoints: np.ndarray, unconfirmed: list[FollowedPerson]) -> FollowedPerson | None:
+        """The followed person whose skeleton ran away from this body, if any: one that no detection of this run
+        matches, whose skeleton has grown to over twice its size at their last detection (``_about_one_size``) and
+        holds the new skeleton's centre in its box, where the new skeleton is smaller and of their size at that
+        detection. BlazePose's region comes from its own last landmarks, and on a backlit flip a skeleton once
+        stretched can grow onto the background frame after frame while the detector finds the body inside it
+        (BENCHMARKS.md, issue 14). People who keep their size are never taken for this: in a crowd one walker's box
+        often holds another's centre."""
+        box = keypoint_box(keypoints)
+        centre = _centre(box)
+        holding = [person for person in unconfirmed if (centre >= person.box[:2]).all()
+                   and (centre <= person.box[2:]).all() and box_size(person.box) > box_size(box)
+                   and not _about_one_size(person.box, person.confirmed_box)
+                   and _about_one_size(box, person.confirmed_box)]
+        return max(holding, key=lambda person: box_size(person.box), default=None)
+
+    @staticmethod
     def _at_border(box: np.ndarray, shape: tuple[int, ...]) -> bool:
         height, width = shape[:2]
         margin = EDGE_MARGIN * max(width, height)
@@ -343,6 +373,7 @@ class DetectAndFollow:
         if len(detections) == 0:
             return
         matched = set()
+        unconfirmed = list(self._followed)  # followed people no detection matches
         if self._followed:
             distance = np.array([[skeleton_distance(person.landmarks.keypoints, detections.keypoints[index],
                                                     detections.scores[index]) / box_size(detections.boxes[index])
@@ -351,14 +382,24 @@ class DetectAndFollow:
             for row, column in zip(rows, columns):
                 if distance[row, column] < MATCH_DISTANCE:
                     matched.add(int(column))
+                    unconfirmed.remove(self._followed[row])
                     if distance[row, column] > REANCHOR_DISTANCE:
                         self._reanchor(frame, self._followed[row], detections, int(column))
+                    self._followed[row].confirm()
         areas = np.prod(detections.boxes[:, 2:] - detections.boxes[:, :2], axis=1)
         for index in np.argsort(-areas):
             if index in matched:
                 continue
             landmarks = self._seed(frame, detections, index)
-            if landmarks is None or self._taken(landmarks.keypoints) or self._part_of_someone(landmarks.keypoints):
+            if landmarks is None or self._taken(landmarks.keypoints):
+                continue
+            runaway = self._ran_away_from(landmarks.keypoints, unconfirmed)
+            if runaway is not None:
+                runaway.see(landmarks, self._frame)
+                runaway.confirm()
+                unconfirmed.remove(runaway)
+                continue
+            if self._part_of_someone(landmarks.keypoints):
                 continue
             refound = self._refound(landmarks)
             if refound is None and len(self._followed) + len(self._lost) >= self.max_followed:
@@ -368,6 +409,7 @@ class DetectAndFollow:
                 self._next_id += 1
             else:
                 refound.see(landmarks, self._frame)
+                refound.confirm()
             self._followed.append(refound)
 
     def _reanchor(self, frame: np.ndarray, person: FollowedPerson, detections: FramePoses, index: int) -> None:

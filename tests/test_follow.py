@@ -30,12 +30,16 @@ class Scene:
     images whose pixels hold (t, x, y). ``hidden[t]`` names people the landmark model cannot see in frame t (behind
     someone: their region shows whoever else is there); ``gone[t]`` people neither model sees; for people in
     ``collapsed[t]`` the landmark model returns a skeleton a tenth of their size around their head (as BlazePose
-    does when it slides onto a dancer's head)."""
+    does when it slides onto a dancer's head); for people in ``ran_away[t]`` one three times their size around
+    them, with a region as large (grown onto the background, as on the sample clip's backflip): from any region in
+    the first such frame, later only from a region already that large (one seeded from their detection sees
+    them)."""
 
     def __init__(self, positions: list[dict[str, tuple[float, float]]], hidden: dict[int, set] | None = None,
-                 gone: dict[int, set] | None = None, collapsed: dict[int, set] | None = None):
+                 gone: dict[int, set] | None = None, collapsed: dict[int, set] | None = None,
+                 ran_away: dict[int, set] | None = None):
         self.positions, self.hidden, self.gone = positions, hidden or {}, gone or {}
-        self.collapsed = collapsed or {}
+        self.collapsed, self.ran_away = collapsed or {}, ran_away or {}
         self.detector_frames: list[int] = []
         self.landmark_calls: list[tuple[int, str | None, list, bool]] = []  # (t, person found, hidden, segmented)
         self.name = "scripted"
@@ -61,7 +65,13 @@ class Scene:
             distances = {name: np.linalg.norm(np.subtract(xy, region.centre)) for name, xy in visible.items()}
             near = [name for name, distance in distances.items() if distance < region.size / 4]
             name = min(near, key=distances.get) if near else None
-            if name is not None and name in self.collapsed.get(t, set()):
+            started = name in self.ran_away.get(t, set()) and name not in self.ran_away.get(t - 1, set())
+            if name is not None and name in self.ran_away.get(t, set()) and (started or region.size > 250):
+                results.append(PersonLandmarks((TEMPLATE * 3 + visible[name]).astype(np.float32),
+                                               np.full(NUM_COCO_JOINTS, 0.9, np.float32),
+                                               np.zeros((NUM_COCO_JOINTS, 3), np.float32),
+                                               upright_region(visible[name]).scaled(3.0)))
+            elif name is not None and name in self.collapsed.get(t, set()):
                 head = TEMPLATE[0] + visible[name]
                 results.append(PersonLandmarks(((TEMPLATE - TEMPLATE[0]) * 0.1 + head).astype(np.float32),
                                                np.full(NUM_COCO_JOINTS, 0.9, np.float32),
@@ -180,6 +190,18 @@ def test_a_skeleton_collapsed_onto_the_head_is_not_the_person():
         size = np.ptp(poses.keypoints[0], axis=0).max()
         assert size == pytest.approx(97.0), t  # her whole body (the template is 97 px tall) in every frame
         assert np.isnan(poses.world_keypoints[0]).all() == (8 <= t <= 10), t  # the detector's keypoints there
+
+
+def test_a_skeleton_that_ran_away_from_its_person_is_put_back_on_them():
+    # From frame 5 the landmark model's skeleton for a grows onto the background (three times her size, around
+    # her), and the whole-frame detector, which runs at 10 and 20, sees her at her own size inside it: at 10 she is
+    # seated on the detected body again, with her id, not followed as the large skeleton beside a new person.
+    positions = [{"a": (300, 250)} for t in range(24)]
+    scene = Scene(positions, ran_away={t: {"a"} for t in range(5, 24)})
+    output = DetectAndFollow(scene, scene, detect_every=10)(scene.frames())
+    assert all(list(poses.track_ids) == [0] for poses in output)
+    sizes = [float(np.ptp(poses.keypoints[0], axis=0).max()) for poses in output]
+    assert sizes == [97.0] * 5 + [291.0] * 5 + [97.0] * 14
 
 
 def test_someone_leaving_through_the_border_is_not_confused_with_a_newcomer():
