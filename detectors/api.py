@@ -156,7 +156,10 @@ def build_pose_estimator(detector: str = "auto", pose2d: str = "auto", max_peopl
         estimator = BlazePoseEstimator()
     else:
         following = pose2d == "blazepose"
-        person_detector = YoloPersonDetector(detector, device=device, image_size=detector_image_size)
+        # Following people, YOLO runs beside BlazePose (the detector thread, the landmark worker): one ONNX Runtime
+        # thread, not one per core.
+        person_detector = YoloPersonDetector(detector, device=device, image_size=detector_image_size,
+                                             threads=1 if following else None)
         if following:
             two_processes = landmark_process and (os.cpu_count() or 1) > 1 and os.name == "posix"
             landmarker = TwoProcessLandmarker() if two_processes else BlazePoseLandmarker()

@@ -3,10 +3,15 @@ COCO-17 keypoints (pose ``.pt`` files such as YOLO11n-pose, the default detector
 
 ultralytics is configured before its first import so that it never reaches the network (``environment.md`` §2):
 ``YOLO_OFFLINE=1`` (no connectivity probes or analytics), ``YOLO_AUTOINSTALL=False`` (no pip at run time), and
-``YOLO_CONFIG_DIR`` in the system temp folder (its settings file stays out of the user's home). Weights are only
-ever read from an existing local file; a missing file is an error, never a download. ultralytics unpickles a
-``.pt`` fully (``torch.load(weights_only=False)``), so the file's pickle is checked against an allowlist first
-(``weights.safe_pickle``): a file that would run code is refused before ultralytics sees it.
+``YOLO_CONFIG_DIR`` in the system temp folder (its settings file stays out of the user's home), and
+``YOLO_VERBOSE=False`` (its exporter and ONNX Runtime loader would print their progress into the CLI's output).
+Weights are only ever read from an existing local file; a missing file is an error, never a download. ultralytics
+unpickles a ``.pt`` fully (``torch.load(weights_only=False)``), so the file's pickle is checked against an allowlist
+first (``weights.safe_pickle``): a file that would run code is refused before ultralytics sees it.
+
+On the CPU a ``.pt``'s network runs on ONNX Runtime (its export cached by ``detectors.yolo_onnx``): 1.3-1.7x faster
+a call than eager torch on one thread, the same people (BENCHMARKS.md, "YOLO11n-pose on ONNX Runtime"). Model
+``.yaml`` files (random weights) and CUDA run on torch.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ def import_ultralytics_yolo():
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ["YOLO_AUTOINSTALL"] = "False"
     os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "video3d-ultralytics"))
+    os.environ.setdefault("YOLO_VERBOSE", "False")
     ensure_torchvision_nms()
     from ultralytics import YOLO
 
@@ -41,14 +47,19 @@ class YoloPersonDetector:
 
     weights: a YOLO ``.pt`` file (detection or pose model with the COCO classes, class 0 = person), or a model
         ``.yaml`` from ultralytics' configs (e.g. 'yolo11n.yaml': random weights, for tests and benchmarks only).
+        A ``.pt`` on the CPU runs on ONNX Runtime, from its ONNX export (made on first use and cached,
+        ``detectors.yolo_onnx``); a ``.yaml``, or any model on CUDA, runs on torch.
     confidence: minimum box score; iou: NMS IoU threshold; image_size: the letterboxed input's long side.
     frames_per_forward: frames per network call; default all frames of a call on CUDA, 1 on the CPU, where
         batching gained nothing for yolo11n and cost 25-45 % for yolo11s (BENCHMARKS.md, "2D models").
+    threads: ONNX Runtime's intra- and inter-op threads (None: its default, a thread per core); 1 where the
+        detector runs on a thread beside other work (the follower's BlazePose calls). Torch runs ignore it
+        (torch's thread count is the process's).
     """
 
     def __init__(self, weights: str | Path, confidence: float = 0.25, iou: float = 0.7, image_size: int = 640,
                  device: str | torch.device | None = None, max_detections: int = 100,
-                 frames_per_forward: int | None = None):
+                 frames_per_forward: int | None = None, threads: int | None = None):
         weights = Path(weights)
         if weights.suffix == ".pt" and not weights.is_file():
             raise FileNotFoundError(f"YOLO weights not found: {weights} (nothing is downloaded; "
@@ -57,9 +68,6 @@ class YoloPersonDetector:
             raise ValueError(f"YOLO weights must be a .pt file or a model .yaml, got {weights}")
         if weights.suffix == ".pt":
             check_model_file(weights, YOLO_MODEL, YOLO_ATTRIBUTES)
-        yolo = import_ultralytics_yolo()
-        self.model = yolo(str(weights))
-        self.has_keypoints = self.model.task == "pose"
         device = choose_device(str(device) if device is not None else None)
         # ultralytics reads a CUDA device as its index.
         self.device = "cpu" if device.type == "cpu" else (device.index or 0)
@@ -67,7 +75,30 @@ class YoloPersonDetector:
         self.confidence, self.iou, self.image_size = confidence, iou, image_size
         self.max_detections = max_detections
         self.frames_per_forward = frames_per_forward or (1 if device.type == "cpu" else None)
-        self.name = f"YOLO {weights.stem}"
+        yolo = import_ultralytics_yolo()
+        if weights.suffix == ".pt" and device.type == "cpu":
+            from detectors.yolo_onnx import cached_onnx_session
+
+            onnx_path, session = cached_onnx_session(weights, threads)
+            # The export's metadata holds the .pt's task; ultralytics would guess it from the file name.
+            self.model = yolo(str(onnx_path), task=session.get_modelmeta().custom_metadata_map["task"])
+            self._run_on(session)
+            self.name = f"YOLO {weights.stem} (ONNX Runtime)"
+        else:
+            self.model = yolo(str(weights))
+            self.name = f"YOLO {weights.stem}"
+        self.has_keypoints = self.model.task == "pose"
+
+    def _run_on(self, session) -> None:
+        """Make the ONNX model run on ``session`` (an ONNX Runtime ``InferenceSession`` with this detector's threads).
+
+        ultralytics 8.4 makes its own session, with ONNX Runtime's default options (a thread per core), when the
+        first predict sets up its predictor, and ``YOLO(...)`` passes no session options on. So a first predict on
+        a tiny image sets the predictor up, and its session is swapped for ``session``. ultralytics keeps that
+        predictor while the device and precision stay those of the first call, as ``_predict`` always passes them.
+        """
+        self._predict([np.zeros((32, 32, 3), np.uint8)], image_size=32)
+        self.model.predictor.model.backend.session = session
 
     def _predict(self, frames: list[np.ndarray], image_size: int | None = None) -> list:
         """ultralytics ``Results`` per frame (BGR uint8 (H, W, 3) frames), at ``image_size`` (default: the

@@ -1,4 +1,4 @@
-"""Shared test helpers: where ../shared is, and small videos made on the fly."""
+"""Shared test helpers: where ../shared is, small videos made on the fly, and the session's model cache folder."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,16 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE_CLIP = REPO / "videos" / "sports2d_demo.mp4"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """The model cache folder (``VIDEO3D_CACHE``) of every test and of the CLI runs they start, unless a test sets
+    its own: tests never touch ~/.cache, and YOLO's ONNX export (``detectors.yolo_onnx``) is made once a session."""
+    folder = tmp_path_factory.mktemp("video3d-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIDEO3D_CACHE", str(folder))
+        yield folder
 
 
 def requires_shared(relative: str):

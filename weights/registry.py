@@ -86,7 +86,8 @@ def verify(entry: ModelFile, sha256: str, size: int) -> None:
                              "(corrupt or wrong file)")
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of the file at ``path``, as 64 hex digits."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         while chunk := file.read(CHUNK_BYTES):
@@ -106,7 +107,7 @@ def packaged_file(entry: ModelFile) -> Path:
         raise ModelFileError(f"{entry.name} is missing from the installed package {entry.package} ({path}): "
                              f"reinstall it with pip install --force-reinstall {entry.requirement}")
     try:
-        verify(entry, _file_sha256(path), path.stat().st_size)
+        verify(entry, file_sha256(path), path.stat().st_size)
     except ModelFileError as error:
         raise ModelFileError(f"{error}; reinstall it with pip install --force-reinstall {entry.requirement}") from None
     return path
@@ -118,7 +119,7 @@ def fetch(entry: ModelFile, cache: Path | None = None, progress: bool = True) ->
     target = (cache or cache_dir()) / entry.name
     if target.is_file():
         try:
-            verify(entry, _file_sha256(target), target.stat().st_size)
+            verify(entry, file_sha256(target), target.stat().st_size)
         except ModelFileError as error:
             raise ModelFileError(f"{error}; delete {target} to download it again") from None
         return target
