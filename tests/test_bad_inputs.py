@@ -407,6 +407,13 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
         time.sleep(0.01)
 
 
+def _default_interrupt() -> None:
+    """In the child: SIGINT's default action, so that Python raises KeyboardInterrupt for it. A shell starts
+    background jobs with SIGINT ignored, and Python keeps an ignored SIGINT ignored (a test run started with ``&``
+    then saw the signal do nothing)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signal_number, stage", [
     (signal.SIGINT, 0.3), (signal.SIGINT, 1.2), (signal.SIGTERM, 1.2),  # start-up: imports, torch
     (signal.SIGTERM, "2d"), (signal.SIGINT, "render"), (signal.SIGTERM, "render"),
@@ -417,7 +424,8 @@ def test_interrupt_leaves_the_previous_or_the_new_complete_set(tmp_path, clips, 
     # Its own session: the signal goes to the whole process group, as Ctrl-C in a terminal does.
     process = subprocess.Popen([sys.executable, str(REPO / "run_demo.py"), "--video", str(clips["long"]),
                                 "--output", str(out), "--no-progress"], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_default_interrupt)
     stderr_head = ""
     if stage == "2d":
         while "2D stage:" not in stderr_head:
