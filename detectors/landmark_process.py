@@ -4,8 +4,8 @@ MediaPipe's ``graph.process`` holds the GIL, so the landmark calls of several pe
 core however many threads call them. ``TwoProcessLandmarker`` has ``BlazePoseLandmarker``'s contract; with
 ``min_regions`` (default ``MIN_REGIONS``, 3) or more regions in a call it hands half of them (``worker_share``) to a
 worker process that holds its own ``BlazePoseLandmarker`` (the same graph), runs the others here meanwhile, and
-returns the results in region order. Each region's landmarks are a function of its crop alone (the graph keeps no state between calls), so the
-results are the same bits as one process's.
+returns the results in region order. Each region's landmarks are a function of its crop alone (the graph keeps no
+state between calls), so the results are the same bits as one process's.
 
 The worker gets only each region's crop (``crop_bounds``), converted to RGB by this process straight into a memory
 mapped file both processes share; the request itself (offsets, regions) and the results are small pickles on the
@@ -19,8 +19,8 @@ error there, not a crash on writing.
 
 Life of the worker: started on the first call with ``MIN_REGIONS`` or more regions, it is used from the first call
 after it has loaded its graph (this process does every region until then, so start-up does not hold anything up).
-It ends on ``close()``, when the landmarker is garbage-collected or the interpreter exits (``weakref.finalize``), and when
-this process dies in any way (its stdin then reaches end of file); an error inside a call ends it too. It ignores
+It ends on ``close()``, when the landmarker is garbage-collected or the interpreter exits (``weakref.finalize``), and
+when this process dies in any way (its stdin then reaches end of file); an error inside a call ends it too. It ignores
 Ctrl-C and SIGHUP, which reach the whole process group: this process decides when it ends. POSIX only (the file is
 passed as an inherited descriptor).
 """
