@@ -1,6 +1,7 @@
 """3D accuracy against real multi-view ground truth (../shared/eval-dev): a row per view, person and variant.
 
     .venv/bin/python benchmarks/accuracy_3d.py [--2d pipeline|stored] [--views cam01 cam02 ...] [--output DIR]
+        [--pose2d auto|hrnet|FILE.pth] [--lifter SPEC ...]
 
 The eval set (``../shared/eval-dev/README.md``) is four calibrated views of two people, 100 frames at 60 fps, with
 3D triangulated from BlazePose 2D over the four views (pseudo ground truth: ~25-30 mm noise floor). Per view, the
@@ -14,6 +15,10 @@ scored by the eval set's ``score3d_multi.py`` (imported from its path; per-frame
 Variants: the lifters on the flip-corrected tracks, BlazePose's world landmarks as they come (no flip correction,
 smoothing or bone lengths: the baseline to beat), and the default lifter without flip correction and without each
 of its cues. The constant mean pose (an oracle: that person's GT mean pose, no motion) is printed for reference.
+``--lifter SPEC`` (repeatable) adds a row for any lifter ``--lifter`` of the CLI takes (``mixste``, ``strided``, a
+checkpoint path) on the same flip-corrected tracks; with ``--pose2d hrnet`` (or an HRNet file) the 2D stage is
+YOLO + HRNet, which gives no world landmarks, so only such rows are scored (the scorer's stored BlazePose baseline
+is the comparison then).
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from app.export import ClipKeypoints, save_keypoints  # noqa: E402
 from app.pipeline import RunOptions, StageTimer, detect_people, lift_people  # noqa: E402
 from app.video_io import VideoReader  # noqa: E402
+from detectors.api import choose_models, resolve_model_files  # noqa: E402
 from detectors.base import PoseTracks  # noqa: E402
 from detectors.blazepose import BLAZEPOSE_TO_COCO  # noqa: E402
 from detectors.flip_correction import correct_left_right_flips  # noqa: E402
@@ -196,9 +202,14 @@ def main() -> None:
                         help="people the pipeline's 2D stage keeps (default: the CLI's, everyone on screen long "
                              "enough; the scorer matches them to the two GT people and ignores bystanders)")
     parser.add_argument("--output", type=Path, default=ROOT / "output" / "accuracy_3d")
+    parser.add_argument("--pose2d", default="auto", help="the pipeline's 2D model, as the CLI's --pose2d")
+    parser.add_argument("--lifter", dest="extra_lifters", action="append", default=[], metavar="SPEC",
+                        help="one more row: a lifter as the CLI's --lifter takes it (repeatable)")
     args = parser.parse_args()
     if not (EVAL_DIR / "pose2sim_multi.npz").exists():
         sys.exit(f"error: {EVAL_DIR} is not available")
+    if args.pose2d != "auto" and args.source_2d == "stored":
+        sys.exit("error: --pose2d chooses the pipeline's 2D model; the stored 2D is BlazePose's")
     torch.set_num_threads(1)
     scorer = load_scorer()
     ground_truth = np.load(EVAL_DIR / "pose2sim_multi.npz")
@@ -210,7 +221,19 @@ def main() -> None:
                "blazepose3d 3 Hz": BlazePose3DLifter(cutoff_hz=3.0),
                "blazepose3d 12 Hz": BlazePose3DLifter(cutoff_hz=12.0),
                "mixste-synthetic": load_lifter("mixste-synthetic")}
-    options = RunOptions(output_dir=args.output, max_people=args.max_people, progress=False)
+    variants = list(VARIANTS)
+    for spec in args.extra_lifters:
+        try:
+            lifters[spec] = load_lifter(spec)
+        except (ValueError, OSError) as error:
+            sys.exit(f"error: --lifter {spec}: {error}")
+        variants.append(Variant(spec, spec, corrected, needs_world=False))
+    try:  # as the CLI does: model files found (and checked) before any video is read
+        detector, pose2d = resolve_model_files(*choose_models("auto", args.pose2d, args.max_people))
+    except ValueError as error:
+        sys.exit(f"error: {error}")
+    options = RunOptions(output_dir=args.output, detector=detector, pose2d=pose2d, max_people=args.max_people,
+                         progress=False)
     results: dict[str, list[dict]] = {}  # variant → rows with view, person and metrics
     relabelled_rows = []
     for view in views:
@@ -226,13 +249,14 @@ def main() -> None:
             f"{count}/{frames}" for count, frames in zip(relabelled, tracks.valid.sum(1))) + " |")
         for person, oracle in enumerate(mean_pose_oracle(scorer, ground_truth, view)):
             results.setdefault("constant mean pose (GT oracle)", []).append(dict(oracle, view=camera, person=person))
-        for variant in VARIANTS:
+        for variant in variants:
             if variant.needs_world and tracks.world_keypoints is None:
                 continue
             prepared = variant.prepare(tracks)
             lifter = lifters[variant.lifter]
             keypoints_2d, scores_2d, _, keypoints_3d = lift_people(lifter, prepared, image_size, fps)
-            folder = args.output / args.source_2d / variant.name.replace(" ", "_").replace(",", "")
+            folder = args.output / args.source_2d / "".join(
+                character if character.isalnum() or character in "-." else "_" for character in variant.name)
             folder.mkdir(parents=True, exist_ok=True)
             npz = folder / f"{camera}_keypoints.npz"
             save_keypoints(npz, ClipKeypoints(keypoints_2d, scores_2d, keypoints_3d, prepared.valid,

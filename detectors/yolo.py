@@ -83,7 +83,7 @@ class YoloPersonDetector:
             # The export's metadata holds the .pt's task; ultralytics would guess it from the file name.
             self.model = yolo(str(onnx_path), task=session.get_modelmeta().custom_metadata_map["task"])
             self._run_on(session)
-            self.name = f"YOLO {weights.stem} (ONNX Runtime)"
+            self.name = f"YOLO {weights.stem} on ONNX Runtime"
         else:
             self.model = yolo(str(weights))
             self.name = f"YOLO {weights.stem}"

@@ -130,6 +130,6 @@ def test_yolo_pose_boxes_with_hrnet_checkpoint(cache, vtest_frame, capsys):
                                            f"head.{key}": value for key, value in model.state_dict().items()}},
                cache / HRNET_W32)
     stage = api.build_pose_estimator("auto", "hrnet", device="cpu")
-    assert "2D stage: YOLO yolo11n-pose (ONNX Runtime) + HRNet-W32 256x192" in capsys.readouterr().err
+    assert "2D stage: YOLO yolo11n-pose on ONNX Runtime + HRNet-W32 256x192" in capsys.readouterr().err
     (poses,) = stage([vtest_frame])
     assert len(poses) >= 3 and poses.keypoints.shape == (len(poses), 17, 2)

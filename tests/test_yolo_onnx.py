@@ -62,7 +62,7 @@ def test_onnx_runtime_finds_what_torch_finds(detector, frames):
 
 
 def test_the_name_says_the_runtime_and_the_session_has_the_threads_asked_for(detector, frames):
-    assert detector.name == "YOLO yolo11n-pose (ONNX Runtime)"
+    assert detector.name == "YOLO yolo11n-pose on ONNX Runtime"
     assert detector.has_keypoints
     detector.detect_people(frames[:1])  # the session stays the one in use after real calls
     options = session_in_use(detector).get_session_options()
