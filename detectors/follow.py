@@ -17,7 +17,8 @@ Per frame:
    keypoints (no world 3D for that frame) until BlazePose sees them again; a person found by neither is lost.
    People lost inside the picture are looked for this way for ``max_lost_frames`` frames;
 4. every ``detect_every`` frames, and every other frame for ``detect_every`` frames after someone was lost inside
-   the picture, YOLO-pose looks at the whole frame
+   the picture or while someone's skeleton is over twice its size at their last detection, YOLO-pose looks at the
+   whole frame
    (``detectors.yolo.YoloPersonDetector``). Its people are matched to the followed ones by keypoint distance
    (Hungarian); a followed person whose keypoints have drifted from their detection is seeded again from it; a
    detection nobody matches starts a new person seeded from YOLO's keypoints, unless BlazePose finds a body someone
@@ -300,9 +301,15 @@ class DetectAndFollow:
         self._lost = [person for person in missing if person not in self._followed]
         since_detection = self._frame - self._last_detection
         just_lost = any(self._frame - person.last_frame <= self.detect_every for person in self._lost)
-        if since_detection >= self.detect_every or (just_lost and since_detection >= 2):
+        if since_detection >= self.detect_every or ((just_lost or self._someone_grown()) and since_detection >= 2):
             self._detect(frame)
         return self._frame_poses()
+
+    def _someone_grown(self) -> bool:
+        """A followed person whose skeleton has grown to over twice its size at their last detection: it may be
+        running away from them onto the background (``_ran_away_from``), which only a detection can tell."""
+        return any(box_size(person.box) > box_size(person.confirmed_box)
+                   and not _about_one_size(person.box, person.confirmed_box) for person in self._followed)
 
     def _taken(self, keypoints: np.ndarray) -> bool:
         return any(same_body(keypoints, other.landmarks.keypoints) for other in self._followed)
@@ -315,20 +322,22 @@ class DetectAndFollow:
                    for other in self._followed)
 
     @staticmethod
-    def _ran_away_from(keypoints: np.ndarray, unconfirmed: list[FollowedPerson]) -> FollowedPerson | None:
+    def _ran_away_from(keypoints: np.ndarray, detection_box: np.ndarray,
+                       unconfirmed: list[FollowedPerson]) -> FollowedPerson | None:
         """The followed person whose skeleton ran away from this body, if any: one that no detection of this run
         matches, whose skeleton has grown to over twice its size at their last detection (``_about_one_size``) and
-        holds the new skeleton's centre in its box, where the new skeleton is smaller and of their size at that
-        detection. BlazePose's region comes from its own last landmarks, and on a backlit flip a skeleton once
-        stretched can grow onto the background frame after frame while the detector finds the body inside it
-        (BENCHMARKS.md, issue 14). People who keep their size are never taken for this: in a crowd one walker's box
-        often holds another's centre."""
+        holds the new skeleton's centre in its box, where the new skeleton is smaller and the detection it was
+        seeded from of their size at that detection (the detection's box: a skeleton seeded on a body tucked in a
+        flip can be half its box). BlazePose's region comes from its own last landmarks, and on a backlit flip a
+        skeleton once stretched can grow onto the background frame after frame while the detector finds the body
+        inside it (BENCHMARKS.md, issue 14). People who keep their size are never taken for this: in a crowd one
+        walker's box often holds another's centre."""
         box = keypoint_box(keypoints)
         centre = _centre(box)
         holding = [person for person in unconfirmed if (centre >= person.box[:2]).all()
                    and (centre <= person.box[2:]).all() and box_size(person.box) > box_size(box)
                    and not _about_one_size(person.box, person.confirmed_box)
-                   and _about_one_size(box, person.confirmed_box)]
+                   and _about_one_size(detection_box, person.confirmed_box)]
         return max(holding, key=lambda person: box_size(person.box), default=None)
 
     @staticmethod
@@ -393,7 +402,7 @@ class DetectAndFollow:
             landmarks = self._seed(frame, detections, index)
             if landmarks is None or self._taken(landmarks.keypoints):
                 continue
-            runaway = self._ran_away_from(landmarks.keypoints, unconfirmed)
+            runaway = self._ran_away_from(landmarks.keypoints, detections.boxes[index], unconfirmed)
             if runaway is not None:
                 runaway.see(landmarks, self._frame)
                 runaway.confirm()

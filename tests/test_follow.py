@@ -33,13 +33,14 @@ class Scene:
     does when it slides onto a dancer's head); for people in ``ran_away[t]`` one three times their size around
     them, with a region as large (grown onto the background, as on the sample clip's backflip): from any region in
     the first such frame, later only from a region already that large (one seeded from their detection sees
-    them)."""
+    them); for people in ``tucked[t]`` the landmark model's skeleton is 0.45 of their size around them (a body
+    tucked in a flip) while the detector sees them whole."""
 
     def __init__(self, positions: list[dict[str, tuple[float, float]]], hidden: dict[int, set] | None = None,
                  gone: dict[int, set] | None = None, collapsed: dict[int, set] | None = None,
-                 ran_away: dict[int, set] | None = None):
+                 ran_away: dict[int, set] | None = None, tucked: dict[int, set] | None = None):
         self.positions, self.hidden, self.gone = positions, hidden or {}, gone or {}
-        self.collapsed, self.ran_away = collapsed or {}, ran_away or {}
+        self.collapsed, self.ran_away, self.tucked = collapsed or {}, ran_away or {}, tucked or {}
         self.detector_frames: list[int] = []
         self.landmark_calls: list[tuple[int, str | None, list, bool]] = []  # (t, person found, hidden, segmented)
         self.name = "scripted"
@@ -50,8 +51,8 @@ class Scene:
         y, x = np.indices((HEIGHT, WIDTH))
         return [np.stack([np.full_like(x, t), x, y], -1).astype(np.uint16) for t in range(len(self.positions))]
 
-    def landmarks(self, centre) -> PersonLandmarks:
-        keypoints = (TEMPLATE + centre).astype(np.float32)
+    def landmarks(self, centre, size: float = 1.0) -> PersonLandmarks:
+        keypoints = (TEMPLATE * size + centre).astype(np.float32)
         return PersonLandmarks(keypoints, np.full(NUM_COCO_JOINTS, 0.9, np.float32),
                                np.zeros((NUM_COCO_JOINTS, 3), np.float32), upright_region(centre))
 
@@ -76,8 +77,10 @@ class Scene:
                 results.append(PersonLandmarks(((TEMPLATE - TEMPLATE[0]) * 0.1 + head).astype(np.float32),
                                                np.full(NUM_COCO_JOINTS, 0.9, np.float32),
                                                np.zeros((NUM_COCO_JOINTS, 3), np.float32), PoseRegion(head, 12.5, 0.0)))
+            elif name is not None:
+                results.append(self.landmarks(visible[name], 0.45 if name in self.tucked.get(t, set()) else 1.0))
             else:
-                results.append(self.landmarks(visible[name]) if name is not None else None)
+                results.append(None)
         for index, result in enumerate(results):
             segmented = bool(segment and segment[index])
             if result is not None and segmented:  # their silhouette: a 40 x 100 px block around them
@@ -194,14 +197,29 @@ def test_a_skeleton_collapsed_onto_the_head_is_not_the_person():
 
 def test_a_skeleton_that_ran_away_from_its_person_is_put_back_on_them():
     # From frame 5 the landmark model's skeleton for a grows onto the background (three times her size, around
-    # her), and the whole-frame detector, which runs at 10 and 20, sees her at her own size inside it: at 10 she is
-    # seated on the detected body again, with her id, not followed as the large skeleton beside a new person.
+    # her). Grown past twice her size at her last detection, it calls the whole-frame detector every other frame
+    # (not only at the scheduled frame 10), which sees her at her own size inside it: from 7 (at 5, the first
+    # such frame, every region gives the large skeleton) she is seated on the detected body again, with her id,
+    # not followed as the large skeleton beside a new person.
     positions = [{"a": (300, 250)} for t in range(24)]
     scene = Scene(positions, ran_away={t: {"a"} for t in range(5, 24)})
     output = DetectAndFollow(scene, scene, detect_every=10)(scene.frames())
     assert all(list(poses.track_ids) == [0] for poses in output)
     sizes = [float(np.ptp(poses.keypoints[0], axis=0).max()) for poses in output]
-    assert sizes == [97.0] * 5 + [291.0] * 5 + [97.0] * 14
+    assert sizes == [97.0] * 5 + [291.0] * 2 + [97.0] * 17
+    assert scene.detector_frames == [0, 5, 7, 17]
+
+
+def test_a_tucked_body_is_put_back_on_by_the_size_of_its_detection():
+    # As above, but from frame 5 a is tucked (a flip): the landmark model gives her 0.45 of her size, also from
+    # the region of her detection, which is her whole size. The detection, not the tucked skeleton seeded from
+    # it, is what must be about her size at her last detection.
+    positions = [{"a": (300, 250)} for t in range(12)]
+    scene = Scene(positions, ran_away={t: {"a"} for t in range(5, 12)}, tucked={t: {"a"} for t in range(5, 12)})
+    output = DetectAndFollow(scene, scene, detect_every=10)(scene.frames())
+    assert all(list(poses.track_ids) == [0] for poses in output)
+    sizes = [round(float(np.ptp(poses.keypoints[0], axis=0).max()), 2) for poses in output]
+    assert sizes == [97.0] * 5 + [291.0] * 2 + [43.65] * 5
 
 
 def test_someone_leaving_through_the_border_is_not_confused_with_a_newcomer():
