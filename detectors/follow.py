@@ -17,7 +17,7 @@ Per frame:
    keypoints (no world 3D for that frame) until BlazePose sees them again; a person found by neither is lost.
    People lost inside the picture are looked for this way for ``max_lost_frames`` frames;
 4. every ``detect_every`` frames, and every other frame for ``detect_every`` frames after someone was lost inside
-   the picture or while someone's skeleton is over twice its size at their last detection, YOLO-pose looks at the
+   the picture or someone's skeleton grew to over twice its size at their last detection, YOLO-pose looks at the
    whole frame
    (``detectors.yolo.YoloPersonDetector``). Its people are matched to the followed ones by keypoint distance
    (Hungarian); a followed person whose keypoints have drifted from their detection is seeded again from it; a
@@ -139,11 +139,13 @@ class FollowedPerson:
     box: np.ndarray = field(init=False)
     velocity: np.ndarray = field(init=False)  # (2,) px per frame of the box centre
     confirmed_box: np.ndarray = field(init=False)  # their box when a whole-frame detection last matched them
+    grown_since: int | None = field(init=False)  # the frame their skeleton grew past twice the confirmed size
 
     def __post_init__(self):
         self.box = keypoint_box(self.landmarks.keypoints)
         self.velocity = np.zeros(2)
         self.confirmed_box = self.box
+        self.grown_since = None
 
     def see(self, landmarks: PersonLandmarks, frame: int) -> None:
         box = keypoint_box(landmarks.keypoints)
@@ -152,10 +154,19 @@ class FollowedPerson:
                          if _about_one_size(box, self.box)
                          else np.zeros(2))
         self.landmarks, self.last_frame, self.box = landmarks, frame, box
+        self._note_growth(frame)
 
     def confirm(self) -> None:
         """A whole-frame detection matches them as they are now."""
         self.confirmed_box = self.box
+        self.grown_since = None
+
+    def _note_growth(self, frame: int) -> None:
+        grown = box_size(self.box) > box_size(self.confirmed_box) and not _about_one_size(self.box, self.confirmed_box)
+        if not grown:
+            self.grown_since = None
+        elif self.grown_since is None:
+            self.grown_since = frame
 
     def predicted_box(self, frame: int) -> np.ndarray:
         shift = self.velocity * (frame - self.last_frame)
@@ -306,10 +317,11 @@ class DetectAndFollow:
         return self._frame_poses()
 
     def _someone_grown(self) -> bool:
-        """A followed person whose skeleton has grown to over twice its size at their last detection: it may be
-        running away from them onto the background (``_ran_away_from``), which only a detection can tell."""
-        return any(box_size(person.box) > box_size(person.confirmed_box)
-                   and not _about_one_size(person.box, person.confirmed_box) for person in self._followed)
+        """A followed person whose skeleton grew to over twice its size at their last detection, at most
+        ``detect_every`` frames ago: it may be running away from them onto the background (``_ran_away_from``),
+        which only a detection can tell (and if the detector does not see them then, the schedule goes on)."""
+        return any(person.grown_since is not None and self._frame - person.grown_since <= self.detect_every
+                   for person in self._followed)
 
     def _taken(self, keypoints: np.ndarray) -> bool:
         return any(same_body(keypoints, other.landmarks.keypoints) for other in self._followed)

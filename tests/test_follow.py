@@ -34,13 +34,15 @@ class Scene:
     them, with a region as large (grown onto the background, as on the sample clip's backflip): from any region in
     the first such frame, later only from a region already that large (one seeded from their detection sees
     them); for people in ``tucked[t]`` the landmark model's skeleton is 0.45 of their size around them (a body
-    tucked in a flip) while the detector sees them whole."""
+    tucked in a flip) while the detector sees them whole; the detector misses people in ``undetected[t]``."""
 
     def __init__(self, positions: list[dict[str, tuple[float, float]]], hidden: dict[int, set] | None = None,
                  gone: dict[int, set] | None = None, collapsed: dict[int, set] | None = None,
-                 ran_away: dict[int, set] | None = None, tucked: dict[int, set] | None = None):
+                 ran_away: dict[int, set] | None = None, tucked: dict[int, set] | None = None,
+                 undetected: dict[int, set] | None = None):
         self.positions, self.hidden, self.gone = positions, hidden or {}, gone or {}
         self.collapsed, self.ran_away, self.tucked = collapsed or {}, ran_away or {}, tucked or {}
+        self.undetected = undetected or {}
         self.detector_frames: list[int] = []
         self.landmark_calls: list[tuple[int, str | None, list, bool]] = []  # (t, person found, hidden, segmented)
         self.name = "scripted"
@@ -104,7 +106,8 @@ class Scene:
             if frame.shape[:2] == (HEIGHT, WIDTH):
                 self.detector_frames.append(t)
             inside = [np.subtract(xy, (left, top)) for name, xy in self.positions[t].items()
-                      if 0 <= xy[0] - left < width and 0 <= xy[1] - top < height and name not in self.gone.get(t, ())]
+                      if 0 <= xy[0] - left < width and 0 <= xy[1] - top < height
+                      and name not in self.gone.get(t, set()) | self.undetected.get(t, set())]
             keypoints = np.array([TEMPLATE + xy for xy in inside], np.float32).reshape(-1, 17, 2)
             people.append(FramePoses(boxes=np.array([keypoint_box(k) for k in keypoints]).reshape(-1, 4),
                                      box_scores=np.full(len(keypoints), 0.9, np.float32), keypoints=keypoints,
@@ -208,6 +211,15 @@ def test_a_skeleton_that_ran_away_from_its_person_is_put_back_on_them():
     sizes = [float(np.ptp(poses.keypoints[0], axis=0).max()) for poses in output]
     assert sizes == [97.0] * 5 + [291.0] * 2 + [97.0] * 17
     assert scene.detector_frames == [0, 5, 7, 17]
+
+
+def test_a_grown_skeleton_the_detector_does_not_see_calls_it_for_detect_every_frames_only():
+    # a's skeleton grows onto the background at frame 5 and the detector misses her from then on: it is called
+    # every other frame for 10 frames (to 15), then on its schedule again (every 10 frames from its last run).
+    positions = [{"a": (300, 250)} for t in range(40)]
+    scene = Scene(positions, ran_away={t: {"a"} for t in range(5, 40)}, undetected={t: {"a"} for t in range(5, 40)})
+    DetectAndFollow(scene, scene, detect_every=10)(scene.frames())
+    assert scene.detector_frames == [0, 5, 7, 9, 11, 13, 15, 25, 35]
 
 
 def test_a_tucked_body_is_put_back_on_by_the_size_of_its_detection():
